@@ -1,0 +1,198 @@
+//! The only place that touches fluent-bit's ABI: exported symbols, raw
+//! pointers, the WASI preopen imports. Everything here is a thin wrapper
+//! around [`crate::filter`].
+//!
+//! The contract (fluent-bit's `filter_wasm`, see the README), as invariants:
+//!
+//! - fluent-bit calls `fn(tag, tag_len, time_sec, time_nsec, record,
+//!   record_len) -> *const u8` once per record, one call at a time, never
+//!   re-entering. `tag` and `record` point at copies it made with our
+//!   exported `malloc`, each followed by a NUL that the lengths exclude; it
+//!   frees them after the call. They are only read during the call.
+//! - The result points at a NUL-terminated string in our memory. fluent-bit
+//!   copies it (`strdup`) and never frees it: the module owns it. It lives in
+//!   one buffer that every call clears and reuses, so memory is bounded by
+//!   the largest record, never by the number of records.
+//! - A NULL or empty result drops the record; anything but a JSON object
+//!   is an error that drops it. So every path returns a non-empty object.
+//! - A trap (there should be none) drops that one record and the host calls
+//!   the same instance again. No state here is ever left "in progress": the
+//!   buffer is cleared at the start of each call, and the configuration is
+//!   loaded through `once_cell::unsync::OnceCell`, which stays empty if its
+//!   initialiser was cut off, so the next call simply loads it again.
+
+#![allow(unsafe_code)]
+
+use crate::config::{Config, ConfigError, ConfigProblem, FILE_NAME};
+use crate::filter::{Entry, Filter};
+use once_cell::unsync::OnceCell;
+use std::cell::UnsafeCell;
+
+/// The per-instance state: the loaded filter and the output buffer.
+struct Instance {
+    filter: OnceCell<Filter>,
+    out: Vec<u8>,
+}
+
+struct Global(UnsafeCell<Instance>);
+
+// SAFETY: a wasm32-wasip1 module has one thread. fluent-bit (WAMR) calls one
+// export at a time and none of them re-enters another, so there is never
+// more than one live reference to the instance.
+unsafe impl Sync for Global {}
+
+static INSTANCE: Global = Global(UnsafeCell::new(Instance {
+    filter: OnceCell::new(),
+    out: Vec::new(),
+}));
+
+/// The bytes `len` long at `ptr`, or an empty slice when the range is not
+/// inside linear memory.
+///
+/// # Safety
+/// When the range is inside linear memory, it must not be written while the
+/// returned slice is alive (fluent-bit's copies are not touched until the
+/// call returns).
+unsafe fn input<'a>(ptr: *const u8, len: u32) -> &'a [u8] {
+    let memory_end = core::arch::wasm32::memory_size(0).saturating_mul(65536);
+    let start = ptr as usize;
+    if ptr.is_null()
+        || start
+            .checked_add(len as usize)
+            .is_none_or(|end| end > memory_end)
+    {
+        return &[];
+    }
+    // SAFETY: the range [ptr, ptr + len) is inside linear memory (checked
+    // above), every byte of which is initialised and readable for u8, and
+    // the caller promises it is not written during the call.
+    unsafe { core::slice::from_raw_parts(ptr, len as usize) }
+}
+
+fn call(entry: Entry, record_ptr: *const u8, record_len: u32) -> *const u8 {
+    // SAFETY: single-threaded and never re-entered (see `Global`), so this is
+    // the only reference to the instance for the duration of the call.
+    let instance = unsafe { &mut *INSTANCE.0.get() };
+    // SAFETY: fluent-bit's record copy stays untouched until we return.
+    let record = unsafe { input(record_ptr, record_len) };
+    let filter = instance.filter.get_or_init(|| Filter::new(load_config()));
+    filter.run(entry, record, &mut instance.out);
+    instance.out.push(0);
+    instance.out.as_ptr()
+}
+
+/// fluent-bit's entry point, driven by `rosetta.toml`.
+#[unsafe(no_mangle)]
+pub extern "C" fn rosetta_filter(
+    _tag: *const u8,
+    _tag_len: u32,
+    _time_sec: u32,
+    _time_nsec: u32,
+    record: *const u8,
+    record_len: u32,
+) -> *const u8 {
+    call(Entry::Filter, record, record_len)
+}
+
+/// The Envoy family (Envoy text, Istio text, Envoy/Istio JSON), no
+/// configuration file needed.
+#[unsafe(no_mangle)]
+pub extern "C" fn rosetta_envoy(
+    _tag: *const u8,
+    _tag_len: u32,
+    _time_sec: u32,
+    _time_nsec: u32,
+    record: *const u8,
+    record_len: u32,
+) -> *const u8 {
+    call(Entry::Envoy, record, record_len)
+}
+
+/// ingress-nginx access logs, no configuration file needed.
+#[unsafe(no_mangle)]
+pub extern "C" fn rosetta_nginx_ingress(
+    _tag: *const u8,
+    _tag_len: u32,
+    _time_sec: u32,
+    _time_nsec: u32,
+    record: *const u8,
+    record_len: u32,
+) -> *const u8 {
+    call(Entry::NginxIngress, record, record_len)
+}
+
+#[link(wasm_import_module = "wasi_snapshot_preview1")]
+unsafe extern "C" {
+    fn fd_prestat_get(fd: u32, prestat: *mut Prestat) -> u16;
+    fn fd_prestat_dir_name(fd: u32, path: *mut u8, len: u32) -> u16;
+}
+
+/// WASI's `prestat`: a tag (0 = directory) and the name's length.
+#[repr(C)]
+struct Prestat {
+    tag: u8,
+    name_len: u32,
+}
+
+/// The directories fluent-bit pre-opened (its `accessible_paths`), in order.
+fn preopened_dirs() -> Vec<String> {
+    let mut dirs = Vec::new();
+    for fd in 3u32..64 {
+        let mut prestat = Prestat {
+            tag: 0,
+            name_len: 0,
+        };
+        // SAFETY: `prestat` is a valid, writable `Prestat`, the layout WASI
+        // preview 1 defines for `fd_prestat_get`.
+        if unsafe { fd_prestat_get(fd, &mut prestat) } != 0 {
+            break;
+        }
+        if prestat.tag != 0 {
+            continue;
+        }
+        let mut name = vec![0u8; prestat.name_len as usize];
+        // SAFETY: `name` has exactly `name_len` writable bytes, the length
+        // the host reported for this descriptor's name.
+        if unsafe { fd_prestat_dir_name(fd, name.as_mut_ptr(), prestat.name_len) } == 0 {
+            dirs.push(
+                String::from_utf8_lossy(&name)
+                    .trim_end_matches('\0')
+                    .to_string(),
+            );
+        }
+    }
+    dirs
+}
+
+/// Reads `rosetta.toml` from the first pre-opened directory that has one;
+/// the defaults when none has. A problem is printed once, here, to stderr.
+fn load_config() -> Result<Config, ConfigError> {
+    for dir in preopened_dirs() {
+        let path = if dir == "." {
+            FILE_NAME.to_string()
+        } else {
+            format!("{}/{FILE_NAME}", dir.trim_end_matches('/'))
+        };
+        let loaded = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Config::parse(&path, &text),
+                Err(_) => Err(ConfigError {
+                    file: path,
+                    line: 0,
+                    problem: ConfigProblem::Unreadable("not UTF-8".to_string()),
+                }),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => Err(ConfigError {
+                file: path,
+                line: 0,
+                problem: ConfigProblem::Unreadable(e.to_string()),
+            }),
+        };
+        if let Err(e) = &loaded {
+            eprintln!("[rosetta] {e}; records pass through unchanged with rosetta.error");
+        }
+        return loaded;
+    }
+    Ok(Config::default())
+}

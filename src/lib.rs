@@ -1,0 +1,25 @@
+//! rosetta: a Fluent Bit filter that turns container logs into typed,
+//! trustworthy records.
+//!
+//! The crate is compiled twice: to `wasm32-wasip1` as the module fluent-bit
+//! loads (`rosetta.wasm`), and natively for its unit tests. Everything that
+//! touches the host ABI (exported symbols, raw pointers, WASI imports) lives in
+//! [`abi`], the only module allowed `unsafe`; the rest is safe, pure code that
+//! takes bytes and returns bytes, so it can be tested without a host.
+//!
+//! The per-record path ([`filter::Filter::run`]) never panics on input: every
+//! outcome is one valid JSON object (see [`filter`] for what each error adds).
+
+#![deny(unsafe_code)]
+
+#[cfg(target_arch = "wasm32")]
+mod abi;
+pub mod config;
+pub mod filter;
+pub mod formats;
+pub mod msgpack;
+pub mod out;
+pub mod record;
+pub mod scan;
+pub mod time;
+pub mod toml;

@@ -1,0 +1,285 @@
+//! The output record: a JSON object written into one reused buffer.
+//!
+//! [`Out`] only ever writes valid JSON when its callers keep two promises:
+//! a key or value passed as *escaped* text is valid JSON string content (the
+//! parsers and [`crate::record`] guarantee it: they hand over sub-slices of
+//! checked input cut at escape boundaries), and a *raw* member is a span that
+//! [`crate::record::members`] checked. Plain Rust strings are escaped here.
+//! Writing never allocates once the buffer has grown to the largest record.
+
+use crate::formats::Value;
+
+/// A JSON object being written.
+pub struct Out<'b> {
+    buf: &'b mut Vec<u8>,
+    /// Whether the next member needs a comma before it, per open object.
+    comma: bool,
+    depth: usize,
+}
+
+impl<'b> Out<'b> {
+    /// Starts an object in `buf`, after clearing it.
+    pub fn begin(buf: &'b mut Vec<u8>) -> Self {
+        buf.clear();
+        buf.push(b'{');
+        Out {
+            buf,
+            comma: false,
+            depth: 1,
+        }
+    }
+
+    fn sep(&mut self) {
+        if self.comma {
+            self.buf.push(b',');
+        }
+        self.comma = true;
+    }
+
+    fn key_escaped(&mut self, key: &[u8]) {
+        self.sep();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key);
+        self.buf.extend_from_slice(b"\":");
+    }
+
+    fn key(&mut self, key: &str) {
+        self.key_escaped(key.as_bytes());
+    }
+
+    /// Copies a checked input member, `"key":value`, as it is.
+    pub fn raw_member(&mut self, span: &[u8]) {
+        self.sep();
+        self.buf.extend_from_slice(span);
+    }
+
+    /// A member whose value is valid JSON text (checked by the caller).
+    pub fn raw_value(&mut self, key: &str, json: &[u8]) {
+        self.key(key);
+        self.buf.extend_from_slice(json);
+    }
+
+    /// A member whose key is escaped JSON string content and whose value is
+    /// valid JSON text (both checked by the caller).
+    pub fn raw_value_escaped_key(&mut self, key: &[u8], json: &[u8]) {
+        self.key_escaped(key);
+        self.buf.extend_from_slice(json);
+    }
+
+    /// A string member whose value is escaped JSON string content.
+    pub fn text(&mut self, key: &str, escaped: &[u8]) {
+        self.key(key);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(escaped);
+        self.buf.push(b'"');
+    }
+
+    /// A string member from plain text, escaped here.
+    pub fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        escape_into(self.buf, value.as_bytes());
+    }
+
+    /// A string member from arbitrary bytes, escaped here: bytes that are
+    /// not valid UTF-8 become `\uE0XX`, as fluent-bit writes them.
+    pub fn bytes(&mut self, key: &str, value: &[u8]) {
+        self.key(key);
+        escape_into(self.buf, value);
+    }
+
+    /// An integer member.
+    pub fn int(&mut self, key: &str, value: i64) {
+        self.key(key);
+        write_int(self.buf, value);
+    }
+
+    /// A boolean member.
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.buf
+            .extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    /// A member from a parsed [`Value`].
+    pub fn value(&mut self, key: &str, value: Value<'_>) {
+        match value {
+            Value::Text(t) => self.text(key, t),
+            Value::Int(i) => self.int(key, i),
+            Value::Decimal(d) => self.raw_value(key, d),
+            Value::Time(t) => {
+                self.key(key);
+                self.buf.push(b'"');
+                t.write_rfc3339(self.buf);
+                self.buf.push(b'"');
+            }
+        }
+    }
+
+    /// Opens a nested object under `key`; close it with [`Out::close`].
+    pub fn open(&mut self, key: &str) {
+        self.key(key);
+        self.buf.push(b'{');
+        self.comma = false;
+        self.depth += 1;
+    }
+
+    /// Closes the innermost open object.
+    pub fn close(&mut self) {
+        if self.depth > 1 {
+            self.buf.push(b'}');
+            self.depth -= 1;
+            self.comma = true;
+        }
+    }
+
+    /// Closes every open object and returns the finished JSON text.
+    pub fn finish(self) -> &'b [u8] {
+        for _ in 0..self.depth {
+            self.buf.push(b'}');
+        }
+        self.buf
+    }
+}
+
+/// Writes `value` in decimal.
+pub fn write_int(buf: &mut Vec<u8>, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut n = value.unsigned_abs();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(digits.get(i..).unwrap_or_default());
+}
+
+/// Writes `bytes` as a quoted JSON string the way fluent-bit escapes: `"`,
+/// `\` and the short escapes, other control bytes as `\u00XX`, non-ASCII
+/// characters as `\uXXXX` (surrogate pairs above U+FFFF), and each byte that
+/// is not part of valid UTF-8 as `\uE0XX`.
+pub fn escape_into(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.push(b'"');
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let (ok, tail) = rest.split_at(e.valid_up_to());
+                let n = e.error_len().unwrap_or(tail.len()).max(1);
+                (
+                    std::str::from_utf8(ok).unwrap_or_default(),
+                    Some(tail.split_at(n.min(tail.len()))),
+                )
+            }
+        };
+        for c in valid.chars() {
+            escape_char(buf, c);
+        }
+        match bad {
+            Some((invalid, tail)) => {
+                for &b in invalid {
+                    hex_escape(buf, 0xE000 + u32::from(b));
+                }
+                rest = tail;
+            }
+            None => rest = &[],
+        }
+    }
+    buf.push(b'"');
+}
+
+fn escape_char(buf: &mut Vec<u8>, c: char) {
+    match c {
+        '"' => buf.extend_from_slice(b"\\\""),
+        '\\' => buf.extend_from_slice(b"\\\\"),
+        '\n' => buf.extend_from_slice(b"\\n"),
+        '\r' => buf.extend_from_slice(b"\\r"),
+        '\t' => buf.extend_from_slice(b"\\t"),
+        '\u{8}' => buf.extend_from_slice(b"\\b"),
+        '\u{c}' => buf.extend_from_slice(b"\\f"),
+        c if (c as u32) < 0x20 || c == '\u{7f}' => hex_escape(buf, c as u32),
+        c if c.is_ascii() => buf.push(c as u8),
+        c => {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                hex_escape(buf, u32::from(*unit));
+            }
+        }
+    }
+}
+
+fn hex_escape(buf: &mut Vec<u8>, unit: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.extend_from_slice(b"\\u");
+    for shift in [12, 8, 4, 0] {
+        let digit = HEX
+            .get(((unit >> shift) & 0xf) as usize)
+            .copied()
+            .unwrap_or(b'0');
+        buf.push(digit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(bytes: &[u8]) -> String {
+        let mut buf = Vec::new();
+        escape_into(&mut buf, bytes);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn escaping_named_cases() {
+        let cases: &[(&str, &[u8], &str)] = &[
+            ("plain", b"abc", r#""abc""#),
+            ("quote and backslash", br#"a"b\c"#, r#""a\"b\\c""#),
+            ("short escapes", b"\n\r\t\x08\x0c", r#""\n\r\t\b\f""#),
+            ("control", b"\x01\x1f\x7f", r#""\u0001\u001f\u007f""#),
+            ("nul", b"a\0b", r#""a\u0000b""#),
+            ("latin", "é".as_bytes(), r#""\u00e9""#),
+            ("astral", "😀".as_bytes(), r#""\ud83d\ude00""#),
+            ("invalid byte", b"a\xffb", r#""a\ue0ffb""#),
+            ("truncated utf8", b"\xc3", r#""\ue0c3""#),
+            ("bad then good", b"\xe2\x28\xa1", r#""\ue0e2(\ue0a1""#),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(escaped(input), *want, "{name}");
+            serde_json::from_str::<String>(want).unwrap();
+        }
+    }
+
+    #[test]
+    fn ints() {
+        for v in [0, 1, -1, 42, i64::MAX, i64::MIN, 1_000_000] {
+            let mut b = Vec::new();
+            write_int(&mut b, v);
+            assert_eq!(String::from_utf8(b).unwrap(), v.to_string());
+        }
+    }
+
+    #[test]
+    fn nested_objects() {
+        let mut buf = Vec::new();
+        let mut out = Out::begin(&mut buf);
+        out.int("a", 1);
+        out.open("p");
+        out.str("b", "x");
+        out.int("c", 2);
+        out.close();
+        out.bool("d", true);
+        out.open("q");
+        let text = out.finish();
+        assert_eq!(text, br#"{"a":1,"p":{"b":"x","c":2},"d":true,"q":{}}"#);
+    }
+}
