@@ -83,7 +83,7 @@ impl Filter {
     fn run_json(&self, entry: Entry, record: &[u8], buf: &mut Vec<u8>) {
         let mut members = Vec::with_capacity(8);
         if let Err(e) = record::members(record, &mut members) {
-            let mut out = Out::begin(buf);
+            let mut out = Out::begin(buf, record.len() * 2 + 128);
             out.bytes(keys::RAW, record);
             out.str(keys::ERROR, &format!("invalid-json: {e}"));
             out.finish();
@@ -132,7 +132,8 @@ fn line_member(members: &[Member<'_>], config: &Config) -> Option<usize> {
 
 /// The input's members plus one string field.
 fn annotate(members: &[Member<'_>], key: &str, value: &str, buf: &mut Vec<u8>) {
-    let mut out = Out::begin(buf);
+    let size = members.iter().map(|m| m.span.len() + 1).sum::<usize>() + value.len() * 2 + 64;
+    let mut out = Out::begin(buf, size);
     for m in members {
         if m.key != key.as_bytes() {
             out.raw_member(m.span);
@@ -149,7 +150,8 @@ fn write_parsed(
     keep_log: bool,
     buf: &mut Vec<u8>,
 ) {
-    let mut out = Out::begin(buf);
+    let size = members.iter().map(|m| m.span.len() + 1).sum::<usize>() * 2 + fields.len() * 48 + 64;
+    let mut out = Out::begin(buf, size);
     let keep_line = keep_log || fields.suspect.is_some();
     for (i, m) in members.iter().enumerate() {
         if i == line_at && !keep_line {

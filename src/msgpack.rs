@@ -353,10 +353,8 @@ fn encode(json: &[u8], buf: &mut Vec<u8>) -> Result<(), ()> {
     walk(json, |token| {
         match token {
             Token::Open(map) => {
-                if let Some(&(i, _)) = stack.last() {
-                    if let Some(c) = counts.get_mut(i) {
-                        *c += 1;
-                    }
+                if let Some(c) = stack.last().and_then(|&(i, _)| counts.get_mut(i)) {
+                    *c += 1;
                 }
                 counts.push(0);
                 stack.push((counts.len() - 1, map));
@@ -366,10 +364,8 @@ fn encode(json: &[u8], buf: &mut Vec<u8>) -> Result<(), ()> {
             }
             Token::Key(_) => {}
             Token::Scalar(_) | Token::Str(_) => {
-                if let Some(&(i, _)) = stack.last() {
-                    if let Some(c) = counts.get_mut(i) {
-                        *c += 1;
-                    }
+                if let Some(c) = stack.last().and_then(|&(i, _)| counts.get_mut(i)) {
+                    *c += 1;
                 }
             }
         }
@@ -520,11 +516,12 @@ fn unescape(s: &[u8]) -> Vec<u8> {
                     out.push((unit - 0xE000) as u8);
                     continue;
                 }
-                if (0xD800..0xDC00).contains(&unit) && s.get(i..i + 2) == Some(b"\\u") {
-                    if let Some(low) = hex4(i + 2).filter(|l| (0xDC00..0xE000).contains(l)) {
-                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                        i += 6;
-                    }
+                let low = hex4(i + 2).filter(|l| (0xDC00..0xE000).contains(l));
+                if let Some(low) = low
+                    .filter(|_| (0xD800..0xDC00).contains(&unit) && s.get(i..i + 2) == Some(b"\\u"))
+                {
+                    unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    i += 6;
                 }
                 char::from_u32(unit).unwrap_or('\u{fffd}')
             }

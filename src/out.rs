@@ -10,37 +10,77 @@
 use crate::formats::Value;
 
 /// A JSON object being written.
+///
+/// The buffer is sized once per record (zero-filled past the text written,
+/// then cut to the text by [`Out::finish`]); each write is then one bounds
+/// test and one bulk copy, instead of a capacity check and a call per piece.
 pub struct Out<'b> {
     buf: &'b mut Vec<u8>,
-    /// Whether the next member needs a comma before it, per open object.
+    /// Where the next byte goes; `buf[..pos]` is the text so far.
+    pos: usize,
+    /// Whether the next member needs a comma before it.
     comma: bool,
     depth: usize,
 }
 
 impl<'b> Out<'b> {
-    /// Starts an object in `buf`, after clearing it.
-    pub fn begin(buf: &'b mut Vec<u8>) -> Self {
+    /// Starts an object in `buf` (clearing it), expecting about `size`
+    /// bytes of output; more is grown into when needed.
+    pub fn begin(buf: &'b mut Vec<u8>, size: usize) -> Self {
         buf.clear();
-        buf.push(b'{');
-        Out {
+        buf.resize(size.max(64), 0);
+        let mut out = Out {
             buf,
+            pos: 0,
             comma: false,
             depth: 1,
-        }
+        };
+        out.byte(b'{');
+        out
     }
 
+    #[cold]
+    fn grow(&mut self, need: usize) {
+        let len = need.max(self.buf.len() * 2);
+        self.buf.resize(len, 0);
+    }
+
+    #[inline(always)]
+    fn put(&mut self, s: &[u8]) {
+        let end = self.pos + s.len();
+        if end > self.buf.len() {
+            self.grow(end);
+        }
+        if let Some(dst) = self.buf.get_mut(self.pos..end) {
+            dst.copy_from_slice(s);
+        }
+        self.pos = end;
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        if self.pos >= self.buf.len() {
+            self.grow(self.pos + 1);
+        }
+        if let Some(dst) = self.buf.get_mut(self.pos) {
+            *dst = b;
+        }
+        self.pos += 1;
+    }
+
+    #[inline(always)]
     fn sep(&mut self) {
         if self.comma {
-            self.buf.push(b',');
+            self.byte(b',');
         }
         self.comma = true;
     }
 
     fn key_escaped(&mut self, key: &[u8]) {
         self.sep();
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(key);
-        self.buf.extend_from_slice(b"\":");
+        self.byte(b'"');
+        self.put(key);
+        self.put(b"\":");
     }
 
     fn key(&mut self, key: &str) {
@@ -50,54 +90,59 @@ impl<'b> Out<'b> {
     /// Copies a checked input member, `"key":value`, as it is.
     pub fn raw_member(&mut self, span: &[u8]) {
         self.sep();
-        self.buf.extend_from_slice(span);
+        self.put(span);
     }
 
     /// A member whose value is valid JSON text (checked by the caller).
     pub fn raw_value(&mut self, key: &str, json: &[u8]) {
         self.key(key);
-        self.buf.extend_from_slice(json);
+        self.put(json);
     }
 
     /// A member whose key is escaped JSON string content and whose value is
     /// valid JSON text (both checked by the caller).
     pub fn raw_value_escaped_key(&mut self, key: &[u8], json: &[u8]) {
         self.key_escaped(key);
-        self.buf.extend_from_slice(json);
+        self.put(json);
     }
 
     /// A string member whose value is escaped JSON string content.
     pub fn text(&mut self, key: &str, escaped: &[u8]) {
         self.key(key);
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(escaped);
-        self.buf.push(b'"');
+        self.byte(b'"');
+        self.put(escaped);
+        self.byte(b'"');
     }
 
     /// A string member from plain text, escaped here.
     pub fn str(&mut self, key: &str, value: &str) {
-        self.key(key);
-        escape_into(self.buf, value.as_bytes());
+        self.bytes(key, value.as_bytes());
     }
 
     /// A string member from arbitrary bytes, escaped here: bytes that are
     /// not valid UTF-8 become `\uE0XX`, as fluent-bit writes them.
     pub fn bytes(&mut self, key: &str, value: &[u8]) {
         self.key(key);
-        escape_into(self.buf, value);
+        let mut text = Vec::with_capacity(value.len() + 2);
+        escape_into(&mut text, value);
+        self.put(&text);
     }
 
     /// An integer member.
     pub fn int(&mut self, key: &str, value: i64) {
         self.key(key);
-        write_int(self.buf, value);
+        let mut digits = [0u8; 20];
+        let text = int_text(value, &mut digits);
+        if value < 0 {
+            self.byte(b'-');
+        }
+        self.put(text);
     }
 
     /// A boolean member.
     pub fn bool(&mut self, key: &str, value: bool) {
         self.key(key);
-        self.buf
-            .extend_from_slice(if value { b"true" } else { b"false" });
+        self.put(if value { b"true" } else { b"false" });
     }
 
     /// A member from a parsed [`Value`].
@@ -108,9 +153,15 @@ impl<'b> Out<'b> {
             Value::Decimal(d) => self.raw_value(key, d),
             Value::Time(t) => {
                 self.key(key);
+                // The time writer appends to a Vec: hand it the text so far,
+                // then take the spare room back.
+                self.buf.truncate(self.pos);
                 self.buf.push(b'"');
                 t.write_rfc3339(self.buf);
                 self.buf.push(b'"');
+                self.pos = self.buf.len();
+                let room = self.buf.capacity();
+                self.buf.resize(room, 0);
             }
         }
     }
@@ -118,7 +169,7 @@ impl<'b> Out<'b> {
     /// Opens a nested object under `key`; close it with [`Out::close`].
     pub fn open(&mut self, key: &str) {
         self.key(key);
-        self.buf.push(b'{');
+        self.byte(b'{');
         self.comma = false;
         self.depth += 1;
     }
@@ -126,24 +177,25 @@ impl<'b> Out<'b> {
     /// Closes the innermost open object.
     pub fn close(&mut self) {
         if self.depth > 1 {
-            self.buf.push(b'}');
+            self.byte(b'}');
             self.depth -= 1;
             self.comma = true;
         }
     }
 
-    /// Closes every open object and returns the finished JSON text.
-    pub fn finish(self) -> &'b [u8] {
+    /// Closes every open object, cuts the buffer to the text and returns it.
+    pub fn finish(mut self) -> &'b [u8] {
         for _ in 0..self.depth {
-            self.buf.push(b'}');
+            self.byte(b'}');
         }
+        self.buf.truncate(self.pos);
         self.buf
     }
 }
 
-/// Writes `value` in decimal.
-pub fn write_int(buf: &mut Vec<u8>, value: i64) {
-    let mut digits = [0u8; 20];
+/// The decimal digits of `value`'s magnitude, written at the end of
+/// `digits`.
+fn int_text(value: i64, digits: &mut [u8; 20]) -> &[u8] {
     let mut n = value.unsigned_abs();
     let mut i = digits.len();
     loop {
@@ -156,10 +208,16 @@ pub fn write_int(buf: &mut Vec<u8>, value: i64) {
             break;
         }
     }
+    digits.get(i..).unwrap_or_default()
+}
+
+/// Writes `value` in decimal.
+pub fn write_int(buf: &mut Vec<u8>, value: i64) {
+    let mut digits = [0u8; 20];
     if value < 0 {
         buf.push(b'-');
     }
-    buf.extend_from_slice(digits.get(i..).unwrap_or_default());
+    buf.extend_from_slice(int_text(value, &mut digits));
 }
 
 /// Writes `bytes` as a quoted JSON string the way fluent-bit escapes: `"`,
@@ -271,7 +329,7 @@ mod tests {
     #[test]
     fn nested_objects() {
         let mut buf = Vec::new();
-        let mut out = Out::begin(&mut buf);
+        let mut out = Out::begin(&mut buf, 8);
         out.int("a", 1);
         out.open("p");
         out.str("b", "x");
