@@ -28,9 +28,12 @@ use crate::filter::{Entry, Filter};
 use once_cell::unsync::OnceCell;
 use std::cell::UnsafeCell;
 
-/// The per-instance state: the loaded filter and the output buffer.
+/// The per-instance state: the filters and the output buffer.
 struct Instance {
-    filter: OnceCell<Filter>,
+    /// `rosetta_filter`'s, built from `rosetta.toml` at its first record.
+    configured: OnceCell<Filter>,
+    /// The fixed entry points', which never read the file.
+    fixed: OnceCell<Filter>,
     out: Vec<u8>,
 }
 
@@ -42,7 +45,8 @@ struct Global(UnsafeCell<Instance>);
 unsafe impl Sync for Global {}
 
 static INSTANCE: Global = Global(UnsafeCell::new(Instance {
-    filter: OnceCell::new(),
+    configured: OnceCell::new(),
+    fixed: OnceCell::new(),
     out: Vec::new(),
 }));
 
@@ -75,7 +79,12 @@ fn call(entry: Entry, record_ptr: *const u8, record_len: u32) -> *const u8 {
     let instance = unsafe { &mut *INSTANCE.0.get() };
     // SAFETY: fluent-bit's record copy stays untouched until we return.
     let record = unsafe { input(record_ptr, record_len) };
-    let filter = instance.filter.get_or_init(|| Filter::new(load_config()));
+    let filter = match entry {
+        Entry::Filter => instance.configured.get_or_init(|| Filter::new(load_config())),
+        Entry::Envoy | Entry::NginxIngress => instance
+            .fixed
+            .get_or_init(|| Filter::new(Ok(Config::default()))),
+    };
     filter.run(entry, record, &mut instance.out);
     instance.out.push(0);
     instance.out.as_ptr()
@@ -125,6 +134,39 @@ pub extern "C" fn rosetta_nginx_ingress(
 unsafe extern "C" {
     fn fd_prestat_get(fd: u32, prestat: *mut Prestat) -> u16;
     fn fd_prestat_dir_name(fd: u32, path: *mut u8, len: u32) -> u16;
+    fn fd_write(fd: u32, iovs: *const Ciovec, iovs_len: u32, written: *mut u32) -> u16;
+}
+
+/// WASI's `ciovec`: a buffer to write.
+#[repr(C)]
+struct Ciovec {
+    buf: *const u8,
+    len: u32,
+}
+
+/// Writes one line to fluent-bit's stderr with a bare WASI call.
+///
+/// Not `eprintln!`: std's stderr sits behind a lock and a `RefCell`, and a
+/// trap in the middle of a write (fluent-bit carries on with the same
+/// instance) would leave it borrowed, making every later write, and so every
+/// later record, trap.
+fn write_stderr(line: &str) {
+    let text = format!("{line}\n");
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        let iov = Ciovec {
+            buf: rest.as_ptr(),
+            len: rest.len() as u32,
+        };
+        let mut written = 0u32;
+        // SAFETY: `iov` describes `rest`, which is alive and unmodified for
+        // the call; `written` is a valid, writable u32.
+        let errno = unsafe { fd_write(2, &iov, 1, &mut written) };
+        if errno != 0 || written == 0 {
+            return;
+        }
+        rest = rest.get(written as usize..).unwrap_or_default();
+    }
 }
 
 /// WASI's `prestat`: a tag (0 = directory) and the name's length.
@@ -190,7 +232,9 @@ fn load_config() -> Result<Config, ConfigError> {
             }),
         };
         if let Err(e) = &loaded {
-            eprintln!("[rosetta] {e}; records pass through unchanged with rosetta.error");
+            write_stderr(&format!(
+                "[rosetta] {e}; records pass through unchanged with rosetta.error"
+            ));
         }
         return loaded;
     }

@@ -22,7 +22,7 @@
 //! `\uE0XX` escapes in JSON and those escapes become raw bytes again on the
 //! way back, as fluent-bit does.
 
-use crate::out::{escape_into, write_int};
+use crate::out::write_int;
 use std::fmt;
 
 /// The wrapper's keys.
@@ -154,21 +154,21 @@ pub fn to_json(input: &[u8], out: &mut Vec<u8>) -> Result<(), MsgpackError> {
             0xe0..=0xff => write_int(out, i64::from(marker as i8)),
             0x80..=0x8f => open(u64::from(marker & 0x0f), true, out, &mut stack),
             0x90..=0x9f => open(u64::from(marker & 0x0f), false, out, &mut stack),
-            0xa0..=0xbf => escape_into(out, r.take(usize::from(marker & 0x1f))?),
+            0xa0..=0xbf => json_string(out, r.take(usize::from(marker & 0x1f))?),
             0xc0 => out.extend_from_slice(b"null"),
             0xc2 => out.extend_from_slice(b"false"),
             0xc3 => out.extend_from_slice(b"true"),
             0xc4 | 0xd9 => {
                 let n = r.uint(1)? as usize;
-                escape_into(out, r.take(n)?)
+                json_string(out, r.take(n)?)
             }
             0xc5 | 0xda => {
                 let n = r.uint(2)? as usize;
-                escape_into(out, r.take(n)?)
+                json_string(out, r.take(n)?)
             }
             0xc6 | 0xdb => {
                 let n = r.uint(4)? as usize;
-                escape_into(out, r.take(n)?)
+                json_string(out, r.take(n)?)
             }
             0xc7..=0xc9 | 0xd4..=0xd8 => {
                 let n = match marker {
@@ -187,7 +187,7 @@ pub fn to_json(input: &[u8], out: &mut Vec<u8>) -> Result<(), MsgpackError> {
                 for b in data {
                     text.push_str(&format!("{b:02x}"));
                 }
-                escape_into(out, text.as_bytes());
+                json_string(out, text.as_bytes());
             }
             0xca => {
                 let bits = r.uint(4)? as u32;
@@ -239,9 +239,35 @@ pub fn to_json(input: &[u8], out: &mut Vec<u8>) -> Result<(), MsgpackError> {
                 });
             }
             let text: Vec<u8> = out.split_off(key_start);
-            escape_into(out, &text);
+            json_string(out, &text);
         }
     }
+}
+
+/// A msgpack string as a JSON string: valid UTF-8 stays as it is (so a
+/// private-use character U+E0XX that was in the record stays one), control
+/// characters, `"` and `\\` are escaped, and each byte that is not valid
+/// UTF-8 becomes the escape `\uE0XX`, which [`unescape`] turns back into
+/// that byte.
+fn json_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f | 0x7f => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+                _ => out.push(b),
+            }
+        }
+        for &b in chunk.invalid() {
+            out.extend_from_slice(format!("\\ue0{b:02x}").as_bytes());
+        }
+    }
+    out.push(b'"');
 }
 
 fn write_float(out: &mut Vec<u8>, f: f64) {
@@ -395,17 +421,7 @@ fn write_scalar(buf: &mut Vec<u8>, s: &[u8]) {
         _ => {
             let text = std::str::from_utf8(s).unwrap_or("0");
             if let Ok(i) = text.parse::<i64>() {
-                if (0..=0x7f).contains(&i) {
-                    buf.push(i as u8);
-                } else if (-32..0).contains(&i) {
-                    buf.push(i as i8 as u8);
-                } else if i >= 0 {
-                    buf.push(0xcf);
-                    buf.extend_from_slice(&(i as u64).to_be_bytes());
-                } else {
-                    buf.push(0xd3);
-                    buf.extend_from_slice(&i.to_be_bytes());
-                }
+                write_int_shortest(buf, i);
             } else if let Ok(u) = text.parse::<u64>() {
                 buf.push(0xcf);
                 buf.extend_from_slice(&u.to_be_bytes());
@@ -413,6 +429,40 @@ fn write_scalar(buf: &mut Vec<u8>, s: &[u8]) {
                 buf.push(0xcb);
                 buf.extend_from_slice(&text.parse::<f64>().unwrap_or(0.0).to_bits().to_be_bytes());
             }
+        }
+    }
+}
+
+/// An integer in its shortest msgpack form, as fluent-bit writes one.
+fn write_int_shortest(buf: &mut Vec<u8>, i: i64) {
+    match i {
+        0..=0x7f => buf.push(i as u8),
+        -32..=-1 => buf.push(i as i8 as u8),
+        0x80..=0xff => buf.extend_from_slice(&[0xcc, i as u8]),
+        0x100..=0xffff => {
+            buf.push(0xcd);
+            buf.extend_from_slice(&(i as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            buf.push(0xce);
+            buf.extend_from_slice(&(i as u32).to_be_bytes());
+        }
+        0x1_0000_0000.. => {
+            buf.push(0xcf);
+            buf.extend_from_slice(&(i as u64).to_be_bytes());
+        }
+        -0x80..=-33 => buf.extend_from_slice(&[0xd0, i as i8 as u8]),
+        -0x8000..=-0x81 => {
+            buf.push(0xd1);
+            buf.extend_from_slice(&(i as i16).to_be_bytes());
+        }
+        -0x8000_0000..=-0x8001 => {
+            buf.push(0xd2);
+            buf.extend_from_slice(&(i as i32).to_be_bytes());
+        }
+        _ => {
+            buf.push(0xd3);
+            buf.extend_from_slice(&i.to_be_bytes());
         }
     }
 }

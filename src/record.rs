@@ -444,10 +444,11 @@ fn container_end(input: &[u8], pos: usize, stack: &mut Vec<u8>) -> Result<usize,
                 pos = literal(input, pos, b"null", Kind::Null)?.2;
                 want = Want::CommaOrClose;
             }
-            _ => {
+            Some(b'-' | b'0'..=b'9') => {
                 pos = number_end(input, pos)?;
                 want = Want::CommaOrClose;
             }
+            _ => return err("a value", pos),
         }
     }
 }
@@ -617,7 +618,7 @@ mod tests {
                 "trailing comma",
                 r#"{"a":[1,]}"#,
                 JsonError {
-                    expected: "a digit",
+                    expected: "a value",
                     at: 8,
                 },
             ),
