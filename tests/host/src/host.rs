@@ -30,6 +30,12 @@
 //!    fluent-bit issue 9976) must be exactly one msgpack map, else an error:
 //!    fluent-bit would append those bytes unchecked as a corrupt record body.
 //!
+//! Beyond what fluent-bit does, [`Host::filter_at`] hands the module a
+//! record address and length as they are (NULL, past the end of memory),
+//! [`Host::set_fuel_per_call`] changes the fuel limit between calls, and
+//! [`Host::last_answer`] shows the string the last call returned whatever
+//! the verdict on it.
+//!
 //! At instantiation: WAMR's app heap is inserted (memory grows) when the
 //! module does not export `malloc`/`free`; WAMR's warning `a module with
 //! WASI apis should be either a command or a reactor` is logged for a module
@@ -286,6 +292,19 @@ pub struct Host {
     stats: Stats,
     /// WAMR's exception left set on the instance (see step 4).
     pending_exception: Option<String>,
+    /// The string read at the result address by the last call.
+    last_answer: Option<Vec<u8>>,
+}
+
+/// Where the record a call sees comes from.
+#[derive(Clone, Copy)]
+enum RecordArg<'a> {
+    /// Copied into the module's memory and freed after the call, as
+    /// fluent-bit does.
+    Copy(&'a [u8]),
+    /// An address and length handed over as they are: nothing is copied or
+    /// freed.
+    At { addr: u32, len: u32 },
 }
 
 /// WAMR's wording for a wasmtime trap.
@@ -354,7 +373,7 @@ impl Host {
             message,
         };
         let wasm = to_binary(&source).map_err(|e| compile_error(e.to_string()))?;
-        let report = module_report(&wasm).map_err(|e| compile_error(e.to_string()))?;
+        let report = report_for(&wasm).map_err(|e| compile_error(e.to_string()))?;
         if report.uses_simd {
             return Err(compile_error(
                 "the module uses SIMD, which fluent-bit's WAMR is built without (it refuses to load it)".to_string(),
@@ -392,6 +411,7 @@ impl Host {
                 ..Stats::default()
             },
             pending_exception: None,
+            last_answer: None,
         };
         host.echo();
         Ok(host)
@@ -399,7 +419,35 @@ impl Host {
 
     /// Runs one record through the module (see the module doc).
     pub fn filter(&mut self, tag: &str, time_sec: u32, time_nsec: u32, record: &[u8]) -> Outcome {
+        let outcome =
+            self.filter_inner(tag.as_bytes(), time_sec, time_nsec, RecordArg::Copy(record));
+        self.tally(outcome)
+    }
+
+    /// Calls the filter function with `record_addr` and `record_len` passed
+    /// as they are, pointing into the module's memory (or not): a NULL
+    /// record, a range past the end of memory. fluent-bit never does this;
+    /// it shows what the module makes of arguments it cannot trust. The tag
+    /// is copied as in [`Host::filter`]; nothing is copied for the record
+    /// and nothing is freed for it. The result is judged as usual.
+    pub fn filter_at(
+        &mut self,
+        tag: &str,
+        time_sec: u32,
+        time_nsec: u32,
+        record_addr: u32,
+        record_len: u32,
+    ) -> Outcome {
+        let record = RecordArg::At {
+            addr: record_addr,
+            len: record_len,
+        };
         let outcome = self.filter_inner(tag.as_bytes(), time_sec, time_nsec, record);
+        self.tally(outcome)
+    }
+
+    /// Adds one outcome to the running totals.
+    fn tally(&mut self, outcome: Outcome) -> Outcome {
         let s = &mut self.stats;
         s.records_in += 1;
         match outcome.verdict {
@@ -415,6 +463,19 @@ impl Host {
         self.stats.memory_now = self.memory_bytes();
         self.echo();
         outcome
+    }
+
+    /// Changes the fuel one filter call may consume from the next call on
+    /// (`None` = no limit), e.g. to cut one call off and let the next run.
+    pub fn set_fuel_per_call(&mut self, fuel: Option<u64>) {
+        self.config.fuel_per_call = fuel;
+    }
+
+    /// The bytes the last call's result address held up to its NUL, as
+    /// fluent-bit's `strdup` copies them, whatever the verdict on them;
+    /// `None` when the last call trapped or returned an invalid address.
+    pub fn last_answer(&self) -> Option<&[u8]> {
+        self.last_answer.as_deref()
     }
 
     /// Ends a chunk: with `instance_per_chunk`, the instance is replaced by
@@ -574,8 +635,9 @@ impl Host {
         tag: &[u8],
         time_sec: u32,
         time_nsec: u32,
-        record: &[u8],
+        record: RecordArg<'_>,
     ) -> Outcome {
+        self.last_answer = None;
         let filter = match &self.live.filter {
             Ok(f) => f.clone(),
             Err(message) => {
@@ -592,15 +654,20 @@ impl Host {
         let mut tag_copy = tag.to_vec();
         tag_copy.push(0);
         let tag_addr = self.dup(&tag_copy);
-        let record_addr = match self.config.event_format {
-            EventFormat::Json => {
+        let (record_addr, record_len, record_copied) = match (record, self.config.event_format) {
+            (RecordArg::Copy(record), EventFormat::Json) => {
                 let mut record_copy = record.to_vec();
                 record_copy.push(0);
-                self.dup(&record_copy)
+                (self.dup(&record_copy), record.len(), true)
             }
-            EventFormat::Msgpack => self.dup(record),
+            (RecordArg::Copy(record), EventFormat::Msgpack) => {
+                (self.dup(record), record.len(), true)
+            }
+            (RecordArg::At { addr, len }, _) => (addr, len as usize, false),
         };
-        let copy_failed = tag_addr == 0 || record_addr == 0;
+        let copy_failed = tag_addr == 0 || (record_copied && record_addr == 0);
+        // Only the host's own copy is freed.
+        let record_copy_addr = if record_copied { record_addr } else { 0 };
 
         let live = &mut self.live;
         let _ = live
@@ -613,7 +680,7 @@ impl Host {
             time_sec as i32,
             time_nsec as i32,
             record_addr as i32,
-            record.len() as i32,
+            record_len as i32,
         );
         let result = filter.call(&mut live.store, args);
         let fuel = before.saturating_sub(live.store.get_fuel().unwrap_or(0));
@@ -638,7 +705,8 @@ impl Host {
                 }
                 Some(answer) => {
                     self.release(tag_addr);
-                    self.release(record_addr);
+                    self.release(record_copy_addr);
+                    self.last_answer = Some(answer.clone());
                     let verdict = self.judge(addr == 0, answer);
                     return Outcome {
                         verdict,
@@ -649,7 +717,7 @@ impl Host {
             },
         };
         self.release(tag_addr);
-        self.release(record_addr);
+        self.release(record_copy_addr);
         Outcome {
             verdict,
             fuel,
@@ -720,6 +788,32 @@ impl Host {
             }
         }
     }
+}
+
+/// Reports of the modules loaded so far, keyed by their bytes: validating
+/// a large module (twice: with and without SIMD) takes milliseconds, and a
+/// test suite builds many hosts of one module.
+type ReportCache = Mutex<Vec<(Vec<u8>, ModuleReport)>>;
+static REPORTS: OnceLock<ReportCache> = OnceLock::new();
+
+/// [`module_report`] of `wasm`, or the copy made earlier.
+fn report_for(wasm: &[u8]) -> Result<ModuleReport, crate::report::ReportError> {
+    let cache = REPORTS.get_or_init(ReportCache::default);
+    let cached = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(bytes, _)| bytes == wasm)
+        .map(|(_, report)| report.clone());
+    if let Some(report) = cached {
+        return Ok(report);
+    }
+    let report = module_report(wasm)?;
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push((wasm.to_vec(), report.clone()));
+    Ok(report)
 }
 
 /// Compiled modules shared by every [`Host`] in the process, keyed by the

@@ -631,3 +631,65 @@ fn passthrough_hands_output_on_and_keeps_nothing() {
     assert!(trap.log().is_empty());
     assert_eq!(trap.stats().errors, 1);
 }
+
+#[test]
+fn filter_at_hands_over_an_address_as_it_is() {
+    // identity.wat reads record[len] (must be NUL) and copies len bytes.
+    let mut identity = host("identity.wat", "rosetta_filter");
+    let outcome = identity.filter_at("t", 0, 0, 0, 0);
+    assert_eq!(
+        outcome.verdict,
+        Verdict::Dropped {
+            reason: DropReason::EmptyResult
+        }
+    );
+    assert!(!outcome.copy_failed);
+    assert_eq!(identity.last_answer(), Some(&b""[..]));
+    let data = identity.read_memory(16, 8);
+    assert_eq!(data.as_deref(), Some(&b"{\"tag\":\""[..]));
+
+    // leak.wat copies with memory.copy: a range past the end traps.
+    let mut leak = host("leak.wat", "rosetta_filter");
+    let end = leak.memory_bytes() as u32;
+    let outcome = leak.filter_at("t", 0, 0, end - 4, 10);
+    assert_eq!(
+        error_message(&outcome.verdict),
+        "Got exception running wasm code: Exception: out of bounds memory access"
+    );
+    assert_eq!(leak.last_answer(), None);
+    let input = record(&[("log", "after")]);
+    assert_eq!(leak.filter("t", 0, 0, &input).raw(), Some(&input[..]));
+    let stats = leak.stats();
+    assert_eq!((stats.records_in, stats.kept, stats.errors), (2, 1, 1));
+}
+
+#[test]
+fn the_fuel_limit_can_change_between_calls() {
+    let mut host = host("identity.wat", "rosetta_filter");
+    let input = record(&[("log", &"x".repeat(1000))]);
+    host.set_fuel_per_call(Some(2_000));
+    let outcome = host.filter("t", 0, 0, &input);
+    assert!(
+        error_message(&outcome.verdict).contains("fuel"),
+        "{outcome:?}"
+    );
+    assert_eq!(host.config().fuel_per_call, Some(2_000));
+    host.set_fuel_per_call(None);
+    assert_eq!(host.filter("t", 0, 0, &input).raw(), Some(&input[..]));
+}
+
+#[test]
+fn last_answer_is_what_strlen_kept_whatever_the_verdict() {
+    let mut mp = load(HostConfig {
+        event_format: EventFormat::Msgpack,
+        ..config("returns_array.wat", "mp_zero")
+    });
+    assert!(!mp.filter("t", 0, 0, b"\x80").is_kept());
+    assert_eq!(mp.last_answer(), Some(&b"\x81\xa1a"[..]));
+    let mut array = host("returns_array.wat", "rosetta_filter");
+    assert!(!array.filter("t", 0, 0, b"{}").is_kept());
+    assert_eq!(array.last_answer(), Some(&b"[1,2]"[..]));
+    let mut trap = host("trap.wat", "rosetta_filter");
+    assert!(!trap.filter("t", 0, 0, b"TRAP").is_kept());
+    assert_eq!(trap.last_answer(), None);
+}
