@@ -16,8 +16,15 @@ build:
 	  echo "rosetta.wasm: $$size bytes"; \
 	  if [ $$size -gt $(MAX_WASM_BYTES) ]; then echo "rosetta.wasm is over 1 MiB: too big for a ConfigMap" >&2; exit 1; fi
 
+REPLAY := $(CARGO) run --quiet --profile host --example replay --
+
 demo: build
-	$(CARGO) run --quiet --profile host --example replay -- --config examples/rosetta.toml examples/logs/*.log
+	@echo "== istio-proxy sidecar through rosetta_envoy (Match kube.*.istio-proxy)" >&2
+	$(REPLAY) --function rosetta_envoy examples/logs/*_istio-proxy.log
+	@echo "== ingress controller through rosetta_nginx_ingress" >&2
+	$(REPLAY) --function rosetta_nginx_ingress examples/logs/ingress-nginx_*_controller.log
+	@echo "== every container through rosetta_filter with examples/rosetta.toml" >&2
+	$(REPLAY) --config examples/rosetta.toml examples/logs/*.log
 
 lint:
 	$(CARGO) fmt --all --check
