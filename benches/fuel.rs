@@ -73,7 +73,10 @@ fn istio_line(rng: &mut Rng) -> String {
     }
     let code = ["200", "200", "200", "304", "404", "503"][rng.below(6) as usize];
     let (flags, details) = if code == "503" {
-        ("UF,URX", "upstream_reset_before_response_started{connection_failure}")
+        (
+            "UF,URX",
+            "upstream_reset_before_response_started{connection_failure}",
+        )
     } else {
         ("-", "via_upstream")
     };
@@ -192,11 +195,19 @@ fn run(function: &str, records: &[Vec<u8>]) -> Run {
 
 fn fuel_table() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
-    let istio: Vec<Vec<u8>> = (0..100_000).map(|_| docker_record(&istio_line(&mut rng))).collect();
-    let envoy: Vec<Vec<u8>> = (0..20_000).map(|_| docker_record(&envoy_line(&mut rng))).collect();
-    let ingress: Vec<Vec<u8>> = (0..20_000).map(|_| docker_record(&ingress_line(&mut rng))).collect();
+    let istio: Vec<Vec<u8>> = (0..100_000)
+        .map(|_| docker_record(&istio_line(&mut rng)))
+        .collect();
+    let envoy: Vec<Vec<u8>> = (0..20_000)
+        .map(|_| docker_record(&envoy_line(&mut rng)))
+        .collect();
+    let ingress: Vec<Vec<u8>> = (0..20_000)
+        .map(|_| docker_record(&ingress_line(&mut rng)))
+        .collect();
     println!("## Fuel per record (whole path: find `log`, parse, type, write the new object)\n");
-    println!("| corpus | function | records | kept | fuel/record mean | max | output/input bytes |");
+    println!(
+        "| corpus | function | records | kept | fuel/record mean | max | output/input bytes |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for (name, function, records) in [
         ("istio-proxy (docker)", "rosetta_envoy", &istio),
@@ -297,7 +308,10 @@ fn native_table() {
             json.as_bytes()[1..json.len() - 1].to_vec()
         })
         .collect();
-    println!("## Native time per istio-proxy line (this machine; {} lines)\n", lines.len());
+    println!(
+        "## Native time per istio-proxy line (this machine; {} lines)\n",
+        lines.len()
+    );
     println!("| engine | ns/line | lines matched |");
     println!("|---|---|---|");
     let mut fields = rosetta::formats::Fields::new();

@@ -80,7 +80,9 @@ fn call(entry: Entry, record_ptr: *const u8, record_len: u32) -> *const u8 {
     // SAFETY: fluent-bit's record copy stays untouched until we return.
     let record = unsafe { input(record_ptr, record_len) };
     let filter = match entry {
-        Entry::Filter => instance.configured.get_or_init(|| Filter::new(load_config())),
+        Entry::Filter => instance
+            .configured
+            .get_or_init(|| Filter::new(load_config())),
         Entry::Envoy | Entry::NginxIngress => instance
             .fixed
             .get_or_init(|| Filter::new(Ok(Config::default()))),

@@ -15,13 +15,21 @@ fn formats_page_carries_every_line_of_the_parsers_docs() {
     let page = include_str!("../docs/formats.md");
     let page_lines: Vec<&str> = page.lines().map(str::trim).collect();
     for (file, source) in [
-        ("src/formats/envoy.rs", include_str!("../src/formats/envoy.rs")),
-        ("src/formats/nginx_ingress.rs", include_str!("../src/formats/nginx_ingress.rs")),
+        (
+            "src/formats/envoy.rs",
+            include_str!("../src/formats/envoy.rs"),
+        ),
+        (
+            "src/formats/nginx_ingress.rs",
+            include_str!("../src/formats/nginx_ingress.rs"),
+        ),
     ] {
         for line in module_doc(source) {
             let text = line.trim_start_matches('#').trim();
             assert!(
-                page_lines.iter().any(|p| p.trim_start_matches('#').trim() == text),
+                page_lines
+                    .iter()
+                    .any(|p| p.trim_start_matches('#').trim() == text),
                 "docs/formats.md lacks this line of {file}'s documentation:\n{line}"
             );
         }

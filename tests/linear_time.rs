@@ -18,10 +18,26 @@ fn istio_with(path: &str, agent: &str) -> String {
 fn shapes(size: usize) -> Vec<(&'static str, &'static str, String)> {
     let pad = |unit: &str| unit.repeat(size / unit.len());
     vec![
-        ("request line of N spaces", "rosetta_envoy", istio_with(&pad(" "), "curl")),
-        ("quotes in the User-Agent", "rosetta_envoy", istio_with("/", &pad("\" \""))),
-        ("backslashes in the path", "rosetta_envoy", istio_with(&format!("/{}", pad("\\")), "curl")),
-        ("a whole fake line in the agent", "rosetta_envoy", istio_with("/", &pad(&istio_with("/x", "y")))),
+        (
+            "request line of N spaces",
+            "rosetta_envoy",
+            istio_with(&pad(" "), "curl"),
+        ),
+        (
+            "quotes in the User-Agent",
+            "rosetta_envoy",
+            istio_with("/", &pad("\" \"")),
+        ),
+        (
+            "backslashes in the path",
+            "rosetta_envoy",
+            istio_with(&format!("/{}", pad("\\")), "curl"),
+        ),
+        (
+            "a whole fake line in the agent",
+            "rosetta_envoy",
+            istio_with("/", &pad(&istio_with("/x", "y"))),
+        ),
         (
             "ingress-nginx spaces and quotes",
             "rosetta_nginx_ingress",
@@ -51,7 +67,10 @@ fn fuel_per_byte_is_flat_from_1_kib_to_256_kib() {
         let a = fuel_per_byte(function, short);
         let b = fuel_per_byte(function, long);
         let ratio = a.max(b) / a.min(b);
-        assert!(ratio <= 2.0, "{name}: {a:.1} fuel/byte at 1 KiB, {b:.1} at 256 KiB");
+        assert!(
+            ratio <= 2.0,
+            "{name}: {a:.1} fuel/byte at 1 KiB, {b:.1} at 256 KiB"
+        );
         assert!(
             a <= MAX_FUEL_PER_BYTE && b <= MAX_FUEL_PER_BYTE,
             "{name}: {a:.1} and {b:.1} fuel/byte"
