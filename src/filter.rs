@@ -17,10 +17,11 @@
 //! key a parser also writes is kept as `rosetta.original.<key>`.
 
 use crate::config::{Config, ConfigError, Parser};
-use crate::formats::{self, Fields};
+use crate::formats::{self, Fields, Value, relifetime};
 use crate::msgpack;
 use crate::out::Out;
 use crate::record::{self, Kind, Member};
+use std::cell::Cell;
 
 /// Which export was called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,10 @@ pub mod keys {
 pub struct Filter {
     config: Result<Config, ConfigError>,
     defaults: Config,
+    /// The per-record lists' allocations, kept empty between records so
+    /// that a record costs no allocation once the lists have grown.
+    members: Cell<Vec<Member<'static>>>,
+    fields: Cell<Vec<(&'static str, Value<'static>)>>,
 }
 
 impl Filter {
@@ -59,6 +64,8 @@ impl Filter {
         Filter {
             config,
             defaults: Config::default(),
+            members: Cell::new(Vec::with_capacity(8)),
+            fields: Cell::new(Vec::with_capacity(32)),
         }
     }
 
@@ -81,8 +88,19 @@ impl Filter {
     }
 
     fn run_json(&self, entry: Entry, record: &[u8], buf: &mut Vec<u8>) {
-        let mut members = Vec::with_capacity(8);
-        if let Err(e) = record::members(record, &mut members) {
+        let mut members = relifetime(self.members.take());
+        self.run_members(entry, record, &mut members, buf);
+        self.members.set(relifetime(members));
+    }
+
+    fn run_members<'r>(
+        &self,
+        entry: Entry,
+        record: &'r [u8],
+        members: &mut Vec<Member<'r>>,
+        buf: &mut Vec<u8>,
+    ) {
+        if let Err(e) = record::members(record, members) {
             let mut out = Out::begin(buf, record.len() * 2 + 128);
             out.bytes(keys::RAW, record);
             out.str(keys::ERROR, &format!("invalid-json: {e}"));
@@ -94,7 +112,7 @@ impl Filter {
             Entry::NginxIngress => (&self.defaults, Parser::NginxIngress),
             Entry::Filter => match &self.config {
                 Ok(c) => (c, c.parser),
-                Err(e) => return annotate(&members, keys::ERROR, &e.to_string(), buf),
+                Err(e) => return annotate(members, keys::ERROR, &e.to_string(), buf),
             },
         };
         if parser == Parser::None {
@@ -102,21 +120,25 @@ impl Filter {
             buf.extend_from_slice(record);
             return;
         }
-        let Some(line_at) = line_member(&members, config) else {
+        let Some(line_at) = line_member(members, config) else {
             let why = format!("no string '{}' to parse", config.log_key);
-            return annotate(&members, keys::REASON, &why, buf);
+            return annotate(members, keys::REASON, &why, buf);
         };
         let line = members.get(line_at).map(|m| m.value).unwrap_or_default();
-        let mut fields = Fields::new();
+        let mut fields = Fields::reusing(self.fields.take());
         let outcome = match parser {
             Parser::Envoy => formats::envoy::parse(line, &mut fields),
             Parser::NginxIngress => formats::nginx_ingress::parse(line, &mut fields),
-            Parser::None => return,
+            Parser::None => {
+                self.fields.set(fields.into_list());
+                return;
+            }
         };
         match outcome {
-            Ok(_) => write_parsed(&members, line_at, &fields, config.keep_log, buf),
-            Err(mismatch) => annotate(&members, keys::REASON, &mismatch.to_string(), buf),
+            Ok(_) => write_parsed(members, line_at, &fields, config.keep_log, buf),
+            Err(mismatch) => annotate(members, keys::REASON, &mismatch.to_string(), buf),
         }
+        self.fields.set(fields.into_list());
     }
 }
 
@@ -157,7 +179,7 @@ fn write_parsed(
         if i == line_at && !keep_line {
             continue;
         }
-        if fields.iter().any(|(name, _)| name.as_bytes() == m.key) {
+        if fields.has_name(m.key) {
             let mut key = Vec::with_capacity(keys::ORIGINAL_PREFIX.len() + m.key.len());
             key.extend_from_slice(keys::ORIGINAL_PREFIX.as_bytes());
             key.extend_from_slice(m.key);
@@ -166,11 +188,45 @@ fn write_parsed(
         }
         out.raw_member(m.span);
     }
-    for (name, value) in fields.iter() {
-        out.value(name, *value);
-    }
+    out.values(fields.as_slice());
     if let Some(s) = fields.suspect {
         out.str(keys::SUSPECT, s.as_str());
     }
     out.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(entry: Entry, record: &str) -> String {
+        let filter = Filter::new(Ok(Config::default()));
+        let mut buf = Vec::new();
+        // Twice: the second run reuses the lists the first one grew.
+        filter.run(entry, record.as_bytes(), &mut buf);
+        filter.run(entry, record.as_bytes(), &mut buf);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn colliding_input_keys_are_kept_as_originals() {
+        let line = r#"[2024-01-02T03:04:05.006Z] \"GET /x HTTP/1.1\" 200 - via_upstream - \"-\" 0 1 2 3 \"-\" \"ua\" \"-\" \"h\" \"10.0.0.1:80\" c 10.0.0.2:1 10.0.0.3:2 10.0.0.4:3 - r"#;
+        let record = format!(
+            r#"{{"path":1,"log":"{line}","time":"t","route_name":{{"a":[1]}},"method":"m"}}"#
+        );
+        let out = run(Entry::Envoy, &record);
+        let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(value["rosetta.original.path"], 1);
+        assert_eq!(value["rosetta.original.route_name"]["a"][0], 1);
+        assert_eq!(value["rosetta.original.method"], "m");
+        assert_eq!(value["time"], "t");
+        assert_eq!(value["path"], "/x");
+        assert_eq!(value["method"], "GET");
+        assert_eq!(value["route_name"], "r");
+        assert_eq!(value["start_time"], "2024-01-02T03:04:05.006Z");
+        assert_eq!(value["downstream_remote_address_port"], 3);
+        assert!(value.get("rosetta.original.time").is_none());
+        assert!(value.get("log").is_none());
+        assert!(out.starts_with(r#"{"rosetta.original.path":1,"time":"t","#));
+    }
 }

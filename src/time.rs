@@ -35,6 +35,10 @@ const MIN_SECS: i64 = -62_167_219_200;
 const MAX_SECS: i64 = 253_402_300_799;
 const SECS_PER_DAY: i64 = 86_400;
 
+/// The longest text [`Timestamp::write_rfc3339`] writes:
+/// `YYYY-MM-DDTHH:MM:SS.fffffffffZ`.
+pub const RFC3339_MAX: usize = 30;
+
 /// `10^(9 - d)` for `d` fractional digits: the unit of the last digit.
 const FRACTION_UNIT: [u32; 10] = [
     1_000_000_000,
@@ -108,37 +112,43 @@ impl Timestamp {
     /// `frac_digits` fractional digits (none and no dot when it is 0), e.g.
     /// `2018-09-17T12:13:43.123Z`.
     pub fn write_rfc3339(&self, out: &mut Vec<u8>) {
+        let mut buf = [0u8; RFC3339_MAX];
+        let len = self.rfc3339_into(&mut buf);
+        out.extend_from_slice(buf.get(..len).unwrap_or_default());
+    }
+
+    /// Writes the time as [`Timestamp::write_rfc3339`] does into `buf` and
+    /// returns how many bytes it took (at most [`RFC3339_MAX`]).
+    pub fn rfc3339_into(&self, buf: &mut [u8; RFC3339_MAX]) -> usize {
         let days = self.secs.div_euclid(SECS_PER_DAY);
         let secs_of_day = self.secs.rem_euclid(SECS_PER_DAY);
         let (year, month, day) = civil_from_days(days);
-        let mut buf = [0u8; 30];
         let mut at = 0;
-        at = put_digits(&mut buf, at, year.unsigned_abs(), 4);
-        at = put_byte(&mut buf, at, b'-');
-        at = put_digits(&mut buf, at, u64::from(month), 2);
-        at = put_byte(&mut buf, at, b'-');
-        at = put_digits(&mut buf, at, u64::from(day), 2);
-        at = put_byte(&mut buf, at, b'T');
-        at = put_digits(&mut buf, at, secs_of_day.unsigned_abs() / 3_600, 2);
-        at = put_byte(&mut buf, at, b':');
-        at = put_digits(&mut buf, at, secs_of_day.unsigned_abs() / 60 % 60, 2);
-        at = put_byte(&mut buf, at, b':');
-        at = put_digits(&mut buf, at, secs_of_day.unsigned_abs() % 60, 2);
+        at = put_digits(buf, at, year.unsigned_abs(), 4);
+        at = put_byte(buf, at, b'-');
+        at = put_digits(buf, at, u64::from(month), 2);
+        at = put_byte(buf, at, b'-');
+        at = put_digits(buf, at, u64::from(day), 2);
+        at = put_byte(buf, at, b'T');
+        at = put_digits(buf, at, secs_of_day.unsigned_abs() / 3_600, 2);
+        at = put_byte(buf, at, b':');
+        at = put_digits(buf, at, secs_of_day.unsigned_abs() / 60 % 60, 2);
+        at = put_byte(buf, at, b':');
+        at = put_digits(buf, at, secs_of_day.unsigned_abs() % 60, 2);
         if self.frac_digits > 0 {
-            at = put_byte(&mut buf, at, b'.');
+            at = put_byte(buf, at, b'.');
             let unit = FRACTION_UNIT
                 .get(usize::from(self.frac_digits))
                 .copied()
                 .unwrap_or(1);
             at = put_digits(
-                &mut buf,
+                buf,
                 at,
                 u64::from(self.nanos / unit),
                 usize::from(self.frac_digits),
             );
         }
-        at = put_byte(&mut buf, at, b'Z');
-        out.extend_from_slice(buf.get(..at).unwrap_or_default());
+        put_byte(buf, at, b'Z').min(RFC3339_MAX)
     }
 }
 

@@ -41,33 +41,77 @@ pub enum Value<'a> {
 #[derive(Debug, Default)]
 pub struct Fields<'a> {
     list: Vec<(&'static str, Value<'a>)>,
+    /// Two hashes of every name pushed (see [`name_bits`]): a key whose bits
+    /// are not both set is certainly not a field name.
+    names: (u64, u64),
     /// Set when part of the line could not be attributed unambiguously.
     pub suspect: Option<Suspicion>,
+}
+
+/// One bit for a name's length and one for a mix of its length and first
+/// and last bytes: a filter in front of the exact name comparison.
+#[inline(always)]
+fn name_bits(name: &[u8]) -> (u64, u64) {
+    let len = name.len();
+    let first = name.first().map_or(0, |&b| usize::from(b));
+    let last = name.last().map_or(0, |&b| usize::from(b));
+    (1 << (len & 63), 1 << ((first + 2 * last + len) & 63))
 }
 
 impl<'a> Fields<'a> {
     /// An empty set with room for a typical access-log line.
     pub fn new() -> Self {
+        Fields::reusing(Vec::with_capacity(32))
+    }
+
+    /// An empty set that takes over `list`'s allocation (see
+    /// [`Fields::into_list`]): the per-record path keeps one list for the
+    /// life of the filter instead of allocating one per record.
+    pub fn reusing(list: Vec<(&'static str, Value<'static>)>) -> Self {
         Fields {
-            list: Vec::with_capacity(32),
+            list: relifetime(list),
+            names: (0, 0),
             suspect: None,
         }
+    }
+
+    /// Gives the list's allocation back, emptied (for [`Fields::reusing`]).
+    pub fn into_list(self) -> Vec<(&'static str, Value<'static>)> {
+        relifetime(self.list)
     }
 
     /// Forgets every field, keeping the allocation.
     pub fn clear(&mut self) {
         self.list.clear();
+        self.names = (0, 0);
         self.suspect = None;
     }
 
     /// Adds a field.
     pub fn push(&mut self, name: &'static str, value: Value<'a>) {
+        let (a, b) = name_bits(name.as_bytes());
+        self.names.0 |= a;
+        self.names.1 |= b;
         self.list.push((name, value));
+    }
+
+    /// Whether a field is called `name` (escapes, if any, compared as they
+    /// are written).
+    pub fn has_name(&self, name: &[u8]) -> bool {
+        let (a, b) = name_bits(name);
+        self.names.0 & a != 0
+            && self.names.1 & b != 0
+            && self.list.iter().any(|(n, _)| n.as_bytes() == name)
     }
 
     /// The fields in the order they were pushed.
     pub fn iter(&self) -> impl Iterator<Item = &(&'static str, Value<'a>)> {
         self.list.iter()
+    }
+
+    /// The fields in the order they were pushed, as a slice.
+    pub fn as_slice(&self) -> &[(&'static str, Value<'a>)] {
+        &self.list
     }
 
     /// The value of the first field called `name`.
@@ -84,6 +128,16 @@ impl<'a> Fields<'a> {
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
+}
+
+/// An empty vector with `list`'s allocation and another element lifetime.
+/// The elements are dropped and none is produced, so the standard library's
+/// in-place collection keeps the allocation (same size and alignment); no
+/// `unsafe` is needed and, were it ever not applied, the result would merely
+/// be a fresh empty vector.
+pub fn relifetime<T, U>(mut list: Vec<T>) -> Vec<U> {
+    list.clear();
+    list.into_iter().filter_map(|_| None).collect()
 }
 
 /// Why a parsed line is not fully trusted; written as `rosetta.suspect`.
@@ -333,4 +387,64 @@ pub(crate) fn tokens_in<const N: usize>(line: &[u8], from: usize, to: usize) -> 
         *slot = line.get(start + 1..end).filter(|t| !t.is_empty())?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reused_list_keeps_its_allocation() {
+        let mut list: Vec<(&'static str, Value<'static>)> = Vec::with_capacity(32);
+        list.push(("a", Value::Int(1)));
+        let at = list.as_ptr().cast::<u8>();
+        let line = b"x".to_vec();
+        let mut fields = Fields::reusing(list);
+        assert!(fields.is_empty());
+        fields.push("b", Value::Text(&line));
+        let back = fields.into_list();
+        assert!(back.is_empty());
+        assert_eq!(back.as_ptr().cast::<u8>(), at);
+        assert!(back.capacity() >= 32);
+    }
+
+    #[test]
+    fn has_name_agrees_with_a_naive_search() {
+        let names = [
+            "start_time",
+            "method",
+            "path",
+            "code",
+            "upstream_host_ip",
+            "x",
+            "",
+        ];
+        let keys: &[&[u8]] = &[
+            b"log",
+            b"stream",
+            b"time",
+            b"path",
+            b"code",
+            b"x",
+            b"",
+            b"pat",
+            b"paths",
+            b"method",
+            b"upstream_host_ip",
+            b"upstream_host_io",
+            b"rosetta.reason",
+        ];
+        for n in 0..=names.len() {
+            let mut fields = Fields::new();
+            for name in names.iter().take(n) {
+                fields.push(name, Value::Int(0));
+            }
+            for key in keys {
+                let naive = names.iter().take(n).any(|name| name.as_bytes() == *key);
+                assert_eq!(fields.has_name(key), naive, "{n} names, key {key:?}");
+            }
+            fields.clear();
+            assert!(keys.iter().all(|key| !fields.has_name(key)));
+        }
+    }
 }
