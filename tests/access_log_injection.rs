@@ -16,37 +16,11 @@
 //! :authority, X-Request-ID and (TLS) SNI; nginx's `$remote_user`, request,
 //! Referer, User-Agent and `$req_id`.
 
+mod common;
+use common::escape_like_fluent_bit;
 use rosetta::formats::{Fields, Suspicion, Value, envoy, nginx_ingress};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-/// Escapes `raw` as JSON string content the way fluent-bit's encoder does
-/// with `json.escape_unicode` on.
-fn escape_like_fluent_bit(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 16);
-    for c in raw.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if c.is_ascii() => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out
-}
 
 /// What nginx writes for a variable with the default `escape=default`:
 /// `"`, `\`, control characters and bytes above 0x7e as `\xHH`.

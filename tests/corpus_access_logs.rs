@@ -24,37 +24,11 @@
 //! checked to be valid JSON string content before it is decoded and
 //! compared.
 
+mod common;
+use common::escape_like_fluent_bit;
 use rosetta::formats::{Fields, Value, envoy, nginx_ingress};
 use serde_json::{Map, Value as Json};
 use std::path::Path;
-
-/// Escapes `raw` as JSON string content the way fluent-bit's encoder does
-/// with `json.escape_unicode` on.
-fn escape_like_fluent_bit(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 16);
-    for c in raw.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if c.is_ascii() => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out
-}
 
 /// A parser's fields as a JSON object, checking that every text value is
 /// valid JSON string content and that no field is emitted twice.

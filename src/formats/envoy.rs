@@ -1191,37 +1191,7 @@ fn read_object(line: &[u8]) -> Result<[Raw; SLOTS.len()], usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{Outcome, Value};
-
-    /// The outcome and fields as text: the format (and suspicion) on the
-    /// first line, then `name:value` per field, in order; text values in
-    /// quotes as they sit in the line, decimals after `~`, times after `@`.
-    /// A mismatch renders as its message.
-    fn render(outcome: Outcome, fields: &Fields<'_>) -> Vec<String> {
-        let format = match outcome {
-            Ok(format) => format,
-            Err(mismatch) => return vec![mismatch.to_string()],
-        };
-        let head = match fields.suspect {
-            Some(s) => format!("{format} {}", s.as_str()),
-            None => format.to_string(),
-        };
-        let mut out = vec![head];
-        for (name, value) in fields.iter() {
-            let value = match value {
-                Value::Text(t) => format!("\"{}\"", String::from_utf8_lossy(t)),
-                Value::Int(i) => i.to_string(),
-                Value::Decimal(d) => format!("~{}", String::from_utf8_lossy(d)),
-                Value::Time(t) => {
-                    let mut text = Vec::new();
-                    t.write_rfc3339(&mut text);
-                    format!("@{}", String::from_utf8_lossy(&text))
-                }
-            };
-            out.push(format!("{name}:{value}"));
-        }
-        out
-    }
+    use crate::formats::render;
 
     /// Named cases: a line as it sits in the record's JSON string, whether
     /// a scratch buffer is given, and the exact result. Invalid lines

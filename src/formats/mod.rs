@@ -390,6 +390,37 @@ pub(crate) fn tokens_in<const N: usize>(line: &[u8], from: usize, to: usize) -> 
 }
 
 #[cfg(test)]
+/// The outcome and fields as text: the format (and suspicion) on the
+/// first line, then `name:value` per field, in order; text values in
+/// quotes as they sit in the line, decimals after `~`, times after `@`.
+/// A mismatch renders as its message.
+pub(crate) fn render(outcome: Outcome, fields: &Fields<'_>) -> Vec<String> {
+    let format = match outcome {
+        Ok(format) => format,
+        Err(mismatch) => return vec![mismatch.to_string()],
+    };
+    let head = match fields.suspect {
+        Some(s) => format!("{format} {}", s.as_str()),
+        None => format.to_string(),
+    };
+    let mut out = vec![head];
+    for (name, value) in fields.iter() {
+        let value = match value {
+            Value::Text(t) => format!("\"{}\"", String::from_utf8_lossy(t)),
+            Value::Int(i) => i.to_string(),
+            Value::Decimal(d) => format!("~{}", String::from_utf8_lossy(d)),
+            Value::Time(t) => {
+                let mut text = Vec::new();
+                t.write_rfc3339(&mut text);
+                format!("@{}", String::from_utf8_lossy(&text))
+            }
+        };
+        out.push(format!("{name}:{value}"));
+    }
+    out
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

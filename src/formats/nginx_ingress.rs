@@ -479,34 +479,7 @@ fn push_list<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{Outcome, Value};
-
-    /// The outcome and fields as text, as in the Envoy parser's tests.
-    fn render(outcome: Outcome, fields: &Fields<'_>) -> Vec<String> {
-        let format = match outcome {
-            Ok(format) => format,
-            Err(mismatch) => return vec![mismatch.to_string()],
-        };
-        let head = match fields.suspect {
-            Some(s) => format!("{format} {}", s.as_str()),
-            None => format.to_string(),
-        };
-        let mut out = vec![head];
-        for (name, value) in fields.iter() {
-            let value = match value {
-                Value::Text(t) => format!("\"{}\"", String::from_utf8_lossy(t)),
-                Value::Int(i) => i.to_string(),
-                Value::Decimal(d) => format!("~{}", String::from_utf8_lossy(d)),
-                Value::Time(t) => {
-                    let mut text = Vec::new();
-                    t.write_rfc3339(&mut text);
-                    format!("@{}", String::from_utf8_lossy(&text))
-                }
-            };
-            out.push(format!("{name}:{value}"));
-        }
-        out
-    }
+    use crate::formats::render;
 
     /// Named cases: a line as it sits in the record's JSON string and the
     /// exact result. Invalid lines included.

@@ -169,3 +169,13 @@ pub fn istio_lines() -> Vec<String> {
         .filter(|l| l.starts_with('['))
         .collect()
 }
+
+/// `raw` as JSON string content (no quotes), escaped the way fluent-bit's
+/// encoder does with `json.escape_unicode` on: the module's own escaper,
+/// which the unit tests hold to fluent-bit's rules.
+pub fn escape_like_fluent_bit(raw: &str) -> String {
+    let mut quoted = Vec::with_capacity(raw.len() + 2);
+    rosetta::out::escape_into(&mut quoted, raw.as_bytes());
+    let inner = quoted.get(1..quoted.len() - 1).unwrap_or_default();
+    String::from_utf8_lossy(inner).into_owned()
+}
