@@ -1,5 +1,5 @@
 //! The built `rosetta.wasm` held to fluent-bit's wasm filter contract
-//! (`/work/shared/fluent-bit-wasm-contract.md`, summarised in the README),
+//! (summarised in the README and in `src/abi.rs`),
 //! run through the host in `tests/host`, which calls it the way fluent-bit
 //! v5.1.1's `filter_wasm` does.
 //!
