@@ -94,25 +94,11 @@ impl<'b> Out<'b> {
         self.put(span);
     }
 
-    /// A member whose value is valid JSON text (checked by the caller).
-    pub fn raw_value(&mut self, key: &str, json: &[u8]) {
-        self.key(key);
-        self.put(json);
-    }
-
     /// A member whose key is escaped JSON string content and whose value is
     /// valid JSON text (both checked by the caller).
     pub fn raw_value_escaped_key(&mut self, key: &[u8], json: &[u8]) {
         self.key_escaped(key);
         self.put(json);
-    }
-
-    /// A string member whose value is escaped JSON string content.
-    pub fn text(&mut self, key: &str, escaped: &[u8]) {
-        self.key(key);
-        self.byte(b'"');
-        self.put(escaped);
-        self.byte(b'"');
     }
 
     /// A string member from plain text, escaped here.
@@ -129,45 +115,16 @@ impl<'b> Out<'b> {
         self.put(&text);
     }
 
-    /// An integer member.
-    pub fn int(&mut self, key: &str, value: i64) {
-        self.key(key);
-        let mut digits = [0u8; 20];
-        let text = int_text(value, &mut digits);
-        if value < 0 {
-            self.byte(b'-');
-        }
-        self.put(text);
-    }
-
     /// A boolean member.
     pub fn bool(&mut self, key: &str, value: bool) {
         self.key(key);
         self.put(if value { b"true" } else { b"false" });
     }
 
-    /// A member from a parsed [`Value`].
-    pub fn value(&mut self, key: &str, value: Value<'_>) {
-        match value {
-            Value::Text(t) => self.text(key, t),
-            Value::Int(i) => self.int(key, i),
-            Value::Decimal(d) => self.raw_value(key, d),
-            Value::Time(t) => {
-                self.key(key);
-                let mut text = [0u8; RFC3339_MAX];
-                let len = t.rfc3339_into(&mut text);
-                self.byte(b'"');
-                self.put(text.get(..len).unwrap_or_default());
-                self.byte(b'"');
-            }
-        }
-    }
-
-    /// Members from parsed fields, in order: the same output as
-    /// [`Out::value`] for each, written into one slice held in locals and
-    /// sized once for all of them (the per-record hot path: about thirty
-    /// fields per access-log line).
-    pub fn values(&mut self, list: &[(&'static str, Value<'_>)]) {
+    /// Members from parsed fields, in order, written into one slice held
+    /// in locals and sized once for all of them (the per-record hot path:
+    /// about thirty fields per access-log line).
+    pub fn values(&mut self, list: &[(&str, Value<'_>)]) {
         let room: usize = list
             .iter()
             .map(|&(name, value)| field_room(name, value))
@@ -443,14 +400,17 @@ mod tests {
     fn nested_objects() {
         let mut buf = Vec::new();
         let mut out = Out::begin(&mut buf, 8);
-        out.int("a", 1);
+        out.values(&[("a", Value::Int(1))]);
         out.open("p");
         out.str("b", "x");
-        out.int("c", 2);
+        out.values(&[("c", Value::Int(2)), ("t", Value::Text(br#"q\"q"#))]);
         out.close();
         out.bool("d", true);
         out.open("q");
         let text = out.finish();
-        assert_eq!(text, br#"{"a":1,"p":{"b":"x","c":2},"d":true,"q":{}}"#);
+        assert_eq!(
+            text,
+            br#"{"a":1,"p":{"b":"x","c":2,"t":"q\"q"},"d":true,"q":{}}"#
+        );
     }
 }
