@@ -503,15 +503,7 @@ fn walk<'a>(json: &'a [u8], mut visit: impl FnMut(Token<'a>) -> Result<(), ()>) 
             }
             b' ' | b'\t' | b'\n' | b'\r' => pos += 1,
             b'"' => {
-                let mut end = pos + 1;
-                loop {
-                    end = crate::record::find_string_special(json, end).ok_or(())?;
-                    match json.get(end) {
-                        Some(b'\\') => end += 2,
-                        Some(b'"') => break,
-                        _ => end += 1,
-                    }
-                }
+                let end = crate::record::string_end(json, pos + 1).map_err(|_| ())?;
                 let s = json.get(pos + 1..end).ok_or(())?;
                 visit(if key_next {
                     Token::Key(s)

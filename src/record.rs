@@ -142,7 +142,7 @@ fn skip_ws(input: &[u8], mut pos: usize) -> usize {
 /// are checked where they start, and the scan goes on in the same word, so
 /// a line full of `\"` escapes costs a few instructions per escape, not a
 /// new search each. Bytes too few for a word are looked at one by one.
-fn string_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
+pub fn string_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
     // `pos` is a word start; bytes of that word before `from` are consumed.
     let mut from = pos;
     while let Some(eight) = input.get(pos..pos.wrapping_add(8)) {
@@ -188,35 +188,6 @@ fn low_bytes(n: usize) -> u64 {
     }
 }
 
-/// The first index at or after `pos` that may hold `"`, `\\` or a control
-/// byte: exact when one lies in a whole word, else where the bytes too few
-/// for a word begin.
-#[inline(always)]
-fn skip_plain(input: &[u8], mut pos: usize) -> usize {
-    while let Some(pair) = input.get(pos..pos.wrapping_add(16)) {
-        let (a, b) = pair.split_at(8);
-        let (a, b) = (load(a), load(b));
-        let (ha, hb) = (special_bytes(a), special_bytes(b));
-        if ha | hb != 0 {
-            return pos
-                + if ha != 0 {
-                    flag_index(ha)
-                } else {
-                    8 + flag_index(hb)
-                };
-        }
-        pos += 16;
-    }
-    if let Some(a) = input.get(pos..pos.wrapping_add(8)) {
-        let hits = special_bytes(load(a));
-        if hits != 0 {
-            return pos + flag_index(hits);
-        }
-        pos += 8;
-    }
-    pos
-}
-
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
@@ -245,16 +216,6 @@ fn special_bytes(x: u64) -> u64 {
     let slash = (x ^ (LO * u64::from(b'\\'))).wrapping_sub(LO);
     let control = x.wrapping_sub(LO * 0x20);
     (quote | slash | control) & !x & HI
-}
-
-/// The index of the first `"`, `\\` or control byte (< 0x20) at or after
-/// `from`.
-pub fn find_string_special(input: &[u8], from: usize) -> Option<usize> {
-    let pos = skip_plain(input, from);
-    let rest = input.get(pos..)?;
-    rest.iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|i| pos + i)
 }
 
 /// Given `pos` at a backslash, returns the index just past the escape.
@@ -645,15 +606,26 @@ mod tests {
     }
 
     #[test]
-    fn word_search_agrees_with_a_naive_one() {
+    fn word_scan_agrees_with_a_byte_by_byte_one() {
+        // The reference: one byte at a time, the same rules.
         let naive = |s: &[u8], from: usize| {
-            s.get(from..)?
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .map(|i| from + i)
+            let mut i = from;
+            loop {
+                match s.get(i)? {
+                    b'"' => return Some(i),
+                    b'\\' => match s.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                        b'u' if s.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                        _ => return None,
+                    },
+                    &c if c < 0x20 => return None,
+                    _ => i += 1,
+                }
+            }
         };
         let alphabet = [
-            b'a', b'"', b'\\', 0, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+            b'a', b'"', b'\\', b'\\', b'n', b'u', b'0', b'f', 0, 0x1f, 0x20, 0x5b, 0x7f, 0x80,
+            0xa2, 0xdc, 0xff,
         ];
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         for len in 0..80usize {
@@ -673,7 +645,7 @@ mod tests {
                 }
                 for from in 0..=len {
                     assert_eq!(
-                        find_string_special(&s, from),
+                        string_end(&s, from).ok(),
                         naive(&s, from),
                         "{s:?} from {from}"
                     );
