@@ -145,9 +145,17 @@ fn module() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/wasm32-wasip1/release/rosetta.wasm"))
 }
 
-fn host(function: &str) -> Host {
+/// A host for `function`, with `toml` as its `rosetta.toml` (none: no file).
+fn host(function: &str, toml: Option<&str>) -> Host {
     let dir = std::env::temp_dir().join(format!("rosetta-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("rosetta.toml");
+    match toml {
+        Some(text) => std::fs::write(&file, text).expect("rosetta.toml"),
+        None => {
+            let _ = std::fs::remove_file(&file);
+        }
+    }
     let mut config = HostConfig::new(module());
     config.function = function.to_string();
     config.accessible_paths = Vec::new();
@@ -170,8 +178,8 @@ struct Run {
     kept: usize,
 }
 
-fn run(function: &str, records: &[Vec<u8>]) -> Run {
-    let mut host = host(function);
+fn run(function: &str, toml: Option<&str>, records: &[Vec<u8>]) -> Run {
+    let mut host = host(function, toml);
     let (mut total, mut max, mut bytes_in, mut bytes_out, mut kept) = (0u64, 0u64, 0, 0, 0);
     for record in records {
         let outcome = host.filter("kube.shop.productpage.istio-proxy", 0, 0, record);
@@ -209,13 +217,30 @@ fn fuel_table() {
         "| corpus | function | records | kept | fuel/record mean | max | output/input bytes |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for (name, function, records) in [
-        ("istio-proxy (docker)", "rosetta_envoy", &istio),
-        ("envoy default (docker)", "rosetta_envoy", &envoy),
-        ("ingress-nginx (docker)", "rosetta_nginx_ingress", &ingress),
-        ("istio-proxy, pass-through", "rosetta_filter", &istio),
+    let routed = include_str!("../examples/rosetta.toml");
+    for (name, function, toml, records) in [
+        ("istio-proxy (docker)", "rosetta_envoy", None, &istio),
+        ("envoy default (docker)", "rosetta_envoy", None, &envoy),
+        (
+            "ingress-nginx (docker)",
+            "rosetta_nginx_ingress",
+            None,
+            &ingress,
+        ),
+        (
+            "istio-proxy, pass-through (`parsers = \"none\"`)",
+            "rosetta_filter",
+            Some("parsers = \"none\"\n"),
+            &istio,
+        ),
+        (
+            "istio-proxy, routed by container (examples/rosetta.toml)",
+            "rosetta_filter",
+            Some(routed),
+            &istio,
+        ),
     ] {
-        let r = run(function, records);
+        let r = run(function, toml, records);
         println!(
             "| {name} | `{function}` | {} | {} | {:.0} | {} | {:.2} |",
             r.records,

@@ -31,9 +31,12 @@ use std::cell::UnsafeCell;
 /// The per-instance state: the filters and the output buffer.
 struct Instance {
     /// `rosetta_filter`'s, built from `rosetta.toml` at its first record.
-    configured: OnceCell<Filter>,
+    /// Boxed, here and below: storing the finished filter is then one
+    /// pointer store, which a trap cannot cut in half (a struct stored
+    /// field by field could be left marked present but half written).
+    configured: OnceCell<Box<Filter>>,
     /// The fixed entry points', which never read the file.
-    fixed: OnceCell<Filter>,
+    fixed: OnceCell<Box<Filter>>,
     out: Vec<u8>,
 }
 
@@ -73,21 +76,33 @@ unsafe fn input<'a>(ptr: *const u8, len: u32) -> &'a [u8] {
     unsafe { core::slice::from_raw_parts(ptr, len as usize) }
 }
 
-fn call(entry: Entry, record_ptr: *const u8, record_len: u32) -> *const u8 {
+fn call(
+    entry: Entry,
+    tag_ptr: *const u8,
+    tag_len: u32,
+    record_ptr: *const u8,
+    record_len: u32,
+) -> *const u8 {
     // SAFETY: single-threaded and never re-entered (see `Global`), so this is
     // the only reference to the instance for the duration of the call.
     let instance = unsafe { &mut *INSTANCE.0.get() };
     // SAFETY: fluent-bit's record copy stays untouched until we return.
     let record = unsafe { input(record_ptr, record_len) };
+    // SAFETY: as for the record: fluent-bit's tag copy is not touched until
+    // we return.
+    let tag = unsafe { input(tag_ptr, tag_len) };
     let filter = match entry {
         Entry::Filter => instance
             .configured
-            .get_or_init(|| Filter::new(load_config())),
+            .get_or_init(|| Box::new(Filter::new(load_config()))),
         Entry::Envoy | Entry::NginxIngress => instance
             .fixed
-            .get_or_init(|| Filter::new(Ok(Config::default()))),
+            .get_or_init(|| Box::new(Filter::new(Ok(Config::default())))),
     };
-    filter.run(entry, record, &mut instance.out);
+    filter.run(entry, tag, record, &mut instance.out);
+    for line in filter.take_notices() {
+        write_stderr(&line);
+    }
     instance.out.push(0);
     instance.out.as_ptr()
 }
@@ -95,41 +110,41 @@ fn call(entry: Entry, record_ptr: *const u8, record_len: u32) -> *const u8 {
 /// fluent-bit's entry point, driven by `rosetta.toml`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rosetta_filter(
-    _tag: *const u8,
-    _tag_len: u32,
+    tag: *const u8,
+    tag_len: u32,
     _time_sec: u32,
     _time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    call(Entry::Filter, record, record_len)
+    call(Entry::Filter, tag, tag_len, record, record_len)
 }
 
 /// The Envoy family (Envoy text, Istio text, Envoy/Istio JSON), no
 /// configuration file needed.
 #[unsafe(no_mangle)]
 pub extern "C" fn rosetta_envoy(
-    _tag: *const u8,
-    _tag_len: u32,
+    tag: *const u8,
+    tag_len: u32,
     _time_sec: u32,
     _time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    call(Entry::Envoy, record, record_len)
+    call(Entry::Envoy, tag, tag_len, record, record_len)
 }
 
 /// ingress-nginx access logs, no configuration file needed.
 #[unsafe(no_mangle)]
 pub extern "C" fn rosetta_nginx_ingress(
-    _tag: *const u8,
-    _tag_len: u32,
+    tag: *const u8,
+    tag_len: u32,
     _time_sec: u32,
     _time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    call(Entry::NginxIngress, record, record_len)
+    call(Entry::NginxIngress, tag, tag_len, record, record_len)
 }
 
 #[link(wasm_import_module = "wasi_snapshot_preview1")]

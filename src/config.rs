@@ -1,13 +1,23 @@
 //! `rosetta.toml`: every key declared once, as data, and the loader that
 //! holds a file to those declarations.
 //!
-//! [`KEYS`] is the single source of truth: the loader accepts exactly these
-//! keys with exactly these types, and `docs/configuration.md` carries a table
-//! generated from it (a test fails when the two differ). An unknown key, a
-//! wrong type or an out-of-range value is a [`ConfigError`] naming the file,
-//! the line and the problem; there is no silent fallback to a default.
+//! The file has three kinds of tables, each with its declared keys:
+//! the top level ([`TOP_KEYS`]: defaults for every record), `[[route]]`
+//! ([`ROUTE_KEYS`]: which records get which parsers, tried in order) and
+//! `[[parser]]` ([`PARSER_KEYS`]: user-defined regex parsers, with the keys
+//! of a fluent-bit `[PARSER]`). The loader accepts exactly these keys with
+//! exactly these types, and `docs/configuration.md` carries tables generated
+//! from them (a test fails when the two differ). An unknown key, a wrong type
+//! or an out-of-range value is a [`ConfigError`] naming the file, the line
+//! and the problem; there is no silent fallback to a default.
+//!
+//! Parser names are checked where they can be: a name that is neither
+//! built in nor a fluent-bit stock name nor a `[[parser]]` nor in the
+//! `parsers_file` is an error at the line that names it (see
+//! [`crate::route`]).
 
-use crate::toml::{self, Item, Table};
+use crate::glob::Glob;
+use crate::toml::{self, Entry, Item, Table};
 use std::fmt;
 
 /// The file name the module looks for in each of fluent-bit's
@@ -21,7 +31,7 @@ pub struct KeyDoc {
     pub key: &'static str,
     /// Its TOML type, with the allowed values where they are a list.
     pub kind: Kind,
-    /// The default, as TOML text.
+    /// The default, as TOML text (`-` when there is none).
     pub default: &'static str,
     /// What it does, in the operator's words.
     pub doc: &'static str,
@@ -36,6 +46,14 @@ pub enum Kind {
     Str,
     /// A boolean.
     Bool,
+    /// A glob over a name (`*` any run, `?` one character).
+    Glob,
+    /// An inline table of name = glob.
+    Globs,
+    /// A parser name, or an array of them tried in order.
+    Chain,
+    /// An array of tables (`[[route]]`, `[[parser]]`).
+    Tables,
 }
 
 impl fmt::Display for Kind {
@@ -47,20 +65,24 @@ impl fmt::Display for Kind {
             }
             Kind::Str => f.write_str("string"),
             Kind::Bool => f.write_str("boolean"),
+            Kind::Glob => f.write_str("string (glob)"),
+            Kind::Globs => f.write_str("table of string globs"),
+            Kind::Chain => f.write_str("string or array of strings (parser names)"),
+            Kind::Tables => f.write_str("array of tables"),
         }
     }
 }
 
-/// The parsers `rosetta_filter` can be told to apply with `parser`.
-pub const PARSERS: &[&str] = &["none", "envoy", "nginx-ingress"];
+/// The streams a route can match.
+pub const STREAMS: &[&str] = &["stdout", "stderr"];
 
-/// Every key `rosetta.toml` accepts.
-pub const KEYS: &[KeyDoc] = &[
+/// The top-level keys: defaults for every record.
+pub const TOP_KEYS: &[KeyDoc] = &[
     KeyDoc {
-        key: "parser",
-        kind: Kind::Choice(PARSERS),
-        default: "\"none\"",
-        doc: "What `rosetta_filter` does with each record's line: `none` passes records through unchanged, `envoy` reads Envoy and Istio access logs (text or JSON), `nginx-ingress` reads ingress-nginx access logs.",
+        key: "parsers",
+        kind: Kind::Chain,
+        default: "\"auto\"",
+        doc: "The parsers for a record no route and no annotation claims, tried in order; the first that reads the line wins. `none` passes records through unchanged; `auto` recognises every built-in format from the line's first bytes. Parser names: docs/formats.md.",
     },
     KeyDoc {
         key: "log_key",
@@ -74,36 +96,283 @@ pub const KEYS: &[KeyDoc] = &[
         default: "false",
         doc: "Keep the raw line in the record after a successful parse. A line that does not parse, or parses as suspect, always keeps it.",
     },
+    KeyDoc {
+        key: "annotations",
+        kind: Kind::Bool,
+        default: "true",
+        doc: "Honour the pod annotations `fluentbit.io/parser[_stream][-container]` found in the record's `kubernetes` map (set the kubernetes filter's `K8S-Logging.Parser` Off so that fluent-bit does not apply them first). An annotation beats every route.",
+    },
+    KeyDoc {
+        key: "merge_key",
+        kind: Kind::Str,
+        default: "\"log_processed\"",
+        doc: "The key under which the members of a line that is itself JSON, or logfmt, or a user parser's captures are written (never at the top level, so that one application's keys cannot clash in type with another's in Elasticsearch).",
+    },
+    KeyDoc {
+        key: "tag_prefix",
+        kind: Kind::Str,
+        default: "\"kube.\"",
+        doc: "The tag prefix of container records: `<prefix><namespace>.<pod>.<container>` (the `Tag_Regex` layout) or fluent-bit's default `<prefix>var.log.containers.<pod>_<namespace>_<container>-<id>.log`.",
+    },
+    KeyDoc {
+        key: "parsers_file",
+        kind: Kind::Str,
+        default: "-",
+        doc: "A fluent-bit parsers file (classic format) whose `[PARSER]` entries become parsers a route or annotation can name, read from the same directory as `rosetta.toml`.",
+    },
 ];
 
-/// What `rosetta_filter` applies to a line.
+/// The keys of a `[[route]]`. Every match key present must match; absent
+/// ones match anything.
+pub const ROUTE_KEYS: &[KeyDoc] = &[
+    KeyDoc {
+        key: "name",
+        kind: Kind::Str,
+        default: "route <n>",
+        doc: "A name for messages and `rosetta.reason`.",
+    },
+    KeyDoc {
+        key: "tag",
+        kind: Kind::Glob,
+        default: "-",
+        doc: "Matches the record's tag.",
+    },
+    KeyDoc {
+        key: "namespace",
+        kind: Kind::Glob,
+        default: "-",
+        doc: "Matches the namespace (from the `kubernetes` map, else from the tag).",
+    },
+    KeyDoc {
+        key: "pod",
+        kind: Kind::Glob,
+        default: "-",
+        doc: "Matches the pod name.",
+    },
+    KeyDoc {
+        key: "container",
+        kind: Kind::Glob,
+        default: "-",
+        doc: "Matches the container name.",
+    },
+    KeyDoc {
+        key: "stream",
+        kind: Kind::Choice(STREAMS),
+        default: "-",
+        doc: "Matches the record's `stream`.",
+    },
+    KeyDoc {
+        key: "labels",
+        kind: Kind::Globs,
+        default: "-",
+        doc: "Pod labels that must be present and match, e.g. `{ app = \"orders*\" }`.",
+    },
+    KeyDoc {
+        key: "annotations",
+        kind: Kind::Globs,
+        default: "-",
+        doc: "Pod annotations that must be present and match.",
+    },
+    KeyDoc {
+        key: "parsers",
+        kind: Kind::Chain,
+        default: "-",
+        doc: "Required: the parsers to try, in order; the first that reads the line wins.",
+    },
+    KeyDoc {
+        key: "keep_log",
+        kind: Kind::Bool,
+        default: "top-level `keep_log`",
+        doc: "Keep the raw line after a successful parse.",
+    },
+    KeyDoc {
+        key: "into",
+        kind: Kind::Str,
+        default: "-",
+        doc: "Write the parsed fields under this key instead of at the top level (for parsers with a fixed schema; dynamic keys always go under `merge_key`, or under `into` when set).",
+    },
+];
+
+/// The keys of a `[[parser]]`: a fluent-bit `[PARSER]` of format regex.
+pub const PARSER_KEYS: &[KeyDoc] = &[
+    KeyDoc {
+        key: "name",
+        kind: Kind::Str,
+        default: "-",
+        doc: "Required: the name routes and annotations use.",
+    },
+    KeyDoc {
+        key: "format",
+        kind: Kind::Choice(&["regex"]),
+        default: "\"regex\"",
+        doc: "Only `regex`: JSON and logfmt are built in (`json`, `logfmt`).",
+    },
+    KeyDoc {
+        key: "regex",
+        kind: Kind::Str,
+        default: "-",
+        doc: "Required: the pattern, with named groups `(?<name>...)` for fields. Run by a linear-time engine: constructs that need backtracking are refused (docs/user-parsers.md).",
+    },
+    KeyDoc {
+        key: "time_key",
+        kind: Kind::Str,
+        default: "-",
+        doc: "The capture holding the record's time.",
+    },
+    KeyDoc {
+        key: "time_format",
+        kind: Kind::Str,
+        default: "-",
+        doc: "Its strptime layout, as fluent-bit's `Time_Format`.",
+    },
+    KeyDoc {
+        key: "time_keep",
+        kind: Kind::Bool,
+        default: "false",
+        doc: "Keep the time capture as a field too.",
+    },
+    KeyDoc {
+        key: "types",
+        kind: Kind::Str,
+        default: "-",
+        doc: "Capture types, as fluent-bit's `Types`: `code:integer size:integer took:float ok:bool`.",
+    },
+];
+
+/// A record stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Parser {
-    /// Pass the record through unchanged.
-    None,
-    /// The Envoy family: Envoy text, Istio text, Envoy/Istio JSON.
-    Envoy,
-    /// ingress-nginx access logs.
-    NginxIngress,
+pub enum Stream {
+    /// `stdout`.
+    Stdout,
+    /// `stderr`.
+    Stderr,
+}
+
+impl Stream {
+    /// The stream a record's `stream` value names.
+    pub fn from_bytes(s: &[u8]) -> Option<Stream> {
+        match s {
+            b"stdout" => Some(Stream::Stdout),
+            b"stderr" => Some(Stream::Stderr),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// A parser name as written, with the line that wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameAt {
+    /// The name.
+    pub name: String,
+    /// Its line (0 for a default).
+    pub line: usize,
+}
+
+/// One `[[route]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Its name (`route <n>` when not given).
+    pub name: String,
+    /// The line of its header.
+    pub line: usize,
+    /// Glob over the tag.
+    pub tag: Option<Glob>,
+    /// Glob over the namespace.
+    pub namespace: Option<Glob>,
+    /// Glob over the pod name.
+    pub pod: Option<Glob>,
+    /// Glob over the container name.
+    pub container: Option<Glob>,
+    /// The stream.
+    pub stream: Option<Stream>,
+    /// Pod labels that must match.
+    pub labels: Vec<(String, Glob)>,
+    /// Pod annotations that must match.
+    pub annotations: Vec<(String, Glob)>,
+    /// The parsers, in order.
+    pub parsers: Vec<NameAt>,
+    /// Keep the raw line (else the top-level `keep_log`).
+    pub keep_log: Option<bool>,
+    /// Where the parsed fields go.
+    pub into: Option<String>,
+}
+
+/// One `[[parser]]`: the raw declaration; compiled by
+/// [`crate::route`] when the configuration is loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParserDecl {
+    /// The name.
+    pub name: String,
+    /// The line of its header.
+    pub line: usize,
+    /// The pattern.
+    pub regex: String,
+    /// The capture holding the time.
+    pub time_key: Option<String>,
+    /// The time's strptime layout.
+    pub time_format: Option<String>,
+    /// Keep the time capture.
+    pub time_keep: bool,
+    /// The `Types` string.
+    pub types: Option<String>,
 }
 
 /// The loaded configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// What `rosetta_filter` applies.
-    pub parser: Parser,
+    /// The file it was read from (for messages).
+    pub file: String,
+    /// The parsers for records nothing else claims.
+    pub parsers_chain: Vec<NameAt>,
     /// The key holding the line.
     pub log_key: String,
     /// Keep the raw line after a successful parse.
     pub keep_log: bool,
+    /// Honour `fluentbit.io/parser...` annotations.
+    pub annotations: bool,
+    /// Where dynamic keys go.
+    pub merge_key: String,
+    /// The tag prefix of container records.
+    pub tag_prefix: String,
+    /// A fluent-bit parsers file to load, and the line naming it.
+    pub parsers_file: Option<NameAt>,
+    /// The routes, in order.
+    pub routes: Vec<Route>,
+    /// The user parsers.
+    pub parsers: Vec<ParserDecl>,
 }
 
 impl Default for Config {
     fn default() -> Self {
+        Config::with_parser("auto")
+    }
+}
+
+impl Config {
+    /// The defaults, with `parser` set to one name.
+    pub fn with_parser(name: &str) -> Self {
         Config {
-            parser: Parser::None,
+            file: FILE_NAME.to_string(),
+            parsers_chain: vec![NameAt {
+                name: name.to_string(),
+                line: 0,
+            }],
             log_key: "log".to_string(),
             keep_log: false,
+            annotations: true,
+            merge_key: "log_processed".to_string(),
+            tag_prefix: "kube.".to_string(),
+            parsers_file: None,
+            routes: Vec::new(),
+            parsers: Vec::new(),
         }
     }
 }
@@ -142,6 +411,24 @@ pub enum ConfigProblem {
         /// The declared type and values.
         want: String,
     },
+    /// A required key is missing from a table.
+    Missing {
+        /// The table (`route`, `parser`).
+        table: &'static str,
+        /// The key.
+        key: &'static str,
+    },
+    /// Two `[[parser]]` share a name.
+    DuplicateParser(String),
+    /// A parser name that nothing defines.
+    UnknownParser(String),
+    /// A user parser that cannot be compiled (the parser's own message).
+    BadParser {
+        /// The parser.
+        name: String,
+        /// Why.
+        why: String,
+    },
     /// The file could not be read.
     Unreadable(String),
 }
@@ -165,89 +452,294 @@ impl fmt::Display for ConfigError {
                 write!(f, "'{key}' must be a {want}, not a {got}")
             }
             ConfigProblem::OutOfRange { key, want } => write!(f, "'{key}' must be a {want}"),
+            ConfigProblem::Missing { table, key } => {
+                write!(f, "[[{table}]] needs '{key}'")
+            }
+            ConfigProblem::DuplicateParser(n) => write!(f, "parser '{n}' is defined twice"),
+            ConfigProblem::UnknownParser(n) => write!(
+                f,
+                "unknown parser '{n}' (not built in, not a fluent-bit stock name, not a [[parser]], not in parsers_file)"
+            ),
+            ConfigProblem::BadParser { name, why } => write!(f, "parser '{name}': {why}"),
             ConfigProblem::Unreadable(why) => write!(f, "cannot be read: {why}"),
         }
     }
 }
 
+/// Reads one table's entries against its declarations.
+struct Loader<'f> {
+    file: &'f str,
+}
+
+impl Loader<'_> {
+    fn fail(&self, line: usize, problem: ConfigProblem) -> ConfigError {
+        ConfigError {
+            file: self.file.to_string(),
+            line,
+            problem,
+        }
+    }
+
+    /// The declaration of `key`, or the unknown-key error.
+    fn decl(&self, keys: &[KeyDoc], key: &str, entry: &Entry) -> Result<KeyDoc, ConfigError> {
+        keys.iter()
+            .find(|d| d.key == key)
+            .copied()
+            .ok_or_else(|| self.fail(entry.line, ConfigProblem::UnknownKey(key.to_string())))
+    }
+
+    fn wrong(&self, decl: &KeyDoc, entry: &Entry) -> ConfigError {
+        self.fail(
+            entry.line,
+            ConfigProblem::WrongType {
+                key: decl.key.to_string(),
+                want: decl.kind.to_string(),
+                got: entry.value.type_name(),
+            },
+        )
+    }
+
+    fn out_of_range(&self, decl: &KeyDoc, entry: &Entry, want: String) -> ConfigError {
+        self.fail(
+            entry.line,
+            ConfigProblem::OutOfRange {
+                key: decl.key.to_string(),
+                want,
+            },
+        )
+    }
+
+    fn string(&self, decl: &KeyDoc, entry: &Entry) -> Result<String, ConfigError> {
+        match &entry.value {
+            Item::Str(s) if !s.is_empty() => Ok(s.clone()),
+            Item::Str(_) => Err(self.out_of_range(decl, entry, "non-empty string".into())),
+            _ => Err(self.wrong(decl, entry)),
+        }
+    }
+
+    fn choice(&self, decl: &KeyDoc, entry: &Entry) -> Result<String, ConfigError> {
+        let Kind::Choice(list) = decl.kind else {
+            return Err(self.wrong(decl, entry));
+        };
+        match &entry.value {
+            Item::Str(s) if list.contains(&s.as_str()) => Ok(s.clone()),
+            Item::Str(_) => Err(self.out_of_range(decl, entry, decl.kind.to_string())),
+            _ => Err(self.wrong(decl, entry)),
+        }
+    }
+
+    fn boolean(&self, decl: &KeyDoc, entry: &Entry) -> Result<bool, ConfigError> {
+        match entry.value {
+            Item::Bool(b) => Ok(b),
+            _ => Err(self.wrong(decl, entry)),
+        }
+    }
+
+    fn glob(&self, decl: &KeyDoc, entry: &Entry) -> Result<Glob, ConfigError> {
+        Ok(Glob::new(&self.string(decl, entry)?))
+    }
+
+    fn globs(&self, decl: &KeyDoc, entry: &Entry) -> Result<Vec<(String, Glob)>, ConfigError> {
+        let Item::Table(table) = &entry.value else {
+            return Err(self.wrong(decl, entry));
+        };
+        let mut out = Vec::with_capacity(table.entries.len());
+        for (name, value) in &table.entries {
+            match &value.value {
+                Item::Str(s) => out.push((name.clone(), Glob::new(s))),
+                _ => return Err(self.wrong(decl, value)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn chain(&self, decl: &KeyDoc, entry: &Entry) -> Result<Vec<NameAt>, ConfigError> {
+        let one = |e: &Entry| match &e.value {
+            Item::Str(s) if !s.is_empty() => Ok(NameAt {
+                name: s.clone(),
+                line: e.line,
+            }),
+            _ => Err(self.wrong(decl, e)),
+        };
+        match &entry.value {
+            Item::Array(items) if !items.is_empty() => items.iter().map(one).collect(),
+            Item::Array(_) => Err(self.out_of_range(decl, entry, "non-empty array".into())),
+            _ => Ok(vec![one(entry)?]),
+        }
+    }
+
+    fn tables<'t>(
+        &self,
+        entry: &'t Entry,
+        decl: &KeyDoc,
+    ) -> Result<Vec<(usize, &'t Table)>, ConfigError> {
+        let Item::Array(items) = &entry.value else {
+            return Err(self.wrong(decl, entry));
+        };
+        items
+            .iter()
+            .map(|e| match &e.value {
+                Item::Table(t) => Ok((e.line, t)),
+                _ => Err(self.wrong(decl, e)),
+            })
+            .collect()
+    }
+
+    fn route(&self, n: usize, line: usize, table: &Table) -> Result<Route, ConfigError> {
+        let mut route = Route {
+            name: format!("route {n}"),
+            line,
+            tag: None,
+            namespace: None,
+            pod: None,
+            container: None,
+            stream: None,
+            labels: Vec::new(),
+            annotations: Vec::new(),
+            parsers: Vec::new(),
+            keep_log: None,
+            into: None,
+        };
+        for (key, entry) in &table.entries {
+            let decl = self.decl(ROUTE_KEYS, key, entry)?;
+            match decl.key {
+                "name" => route.name = self.string(&decl, entry)?,
+                "tag" => route.tag = Some(self.glob(&decl, entry)?),
+                "namespace" => route.namespace = Some(self.glob(&decl, entry)?),
+                "pod" => route.pod = Some(self.glob(&decl, entry)?),
+                "container" => route.container = Some(self.glob(&decl, entry)?),
+                "stream" => {
+                    route.stream = Stream::from_bytes(self.choice(&decl, entry)?.as_bytes())
+                }
+                "labels" => route.labels = self.globs(&decl, entry)?,
+                "annotations" => route.annotations = self.globs(&decl, entry)?,
+                "parsers" => route.parsers = self.chain(&decl, entry)?,
+                "keep_log" => route.keep_log = Some(self.boolean(&decl, entry)?),
+                _ => route.into = Some(self.string(&decl, entry)?),
+            }
+        }
+        if route.parsers.is_empty() {
+            return Err(self.fail(
+                line,
+                ConfigProblem::Missing {
+                    table: "route",
+                    key: "parsers",
+                },
+            ));
+        }
+        Ok(route)
+    }
+
+    fn parser(&self, line: usize, table: &Table) -> Result<ParserDecl, ConfigError> {
+        let mut p = ParserDecl {
+            line,
+            ..ParserDecl::default()
+        };
+        for (key, entry) in &table.entries {
+            let decl = self.decl(PARSER_KEYS, key, entry)?;
+            match decl.key {
+                "name" => p.name = self.string(&decl, entry)?,
+                "format" => {
+                    self.choice(&decl, entry)?;
+                }
+                "regex" => p.regex = self.string(&decl, entry)?,
+                "time_key" => p.time_key = Some(self.string(&decl, entry)?),
+                "time_format" => p.time_format = Some(self.string(&decl, entry)?),
+                "time_keep" => p.time_keep = self.boolean(&decl, entry)?,
+                _ => p.types = Some(self.string(&decl, entry)?),
+            }
+        }
+        for (key, missing) in [("name", p.name.is_empty()), ("regex", p.regex.is_empty())] {
+            if missing {
+                return Err(self.fail(
+                    line,
+                    ConfigProblem::Missing {
+                        table: "parser",
+                        key,
+                    },
+                ));
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// The `[[route]]` and `[[parser]]` declarations, for the loader's lookup.
+const ROUTE_TABLE: KeyDoc = KeyDoc {
+    key: "route",
+    kind: Kind::Tables,
+    default: "-",
+    doc: "",
+};
+const PARSER_TABLE: KeyDoc = KeyDoc {
+    key: "parser",
+    kind: Kind::Tables,
+    default: "-",
+    doc: "",
+};
+
 impl Config {
     /// Reads `text`, the content of `file`.
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
-        let fail = |line: usize, problem: ConfigProblem| ConfigError {
-            file: file.to_string(),
-            line,
-            problem,
-        };
+        let loader = Loader { file };
         let table: Table =
-            toml::parse(text).map_err(|e| fail(e.line, ConfigProblem::Syntax(e.problem)))?;
-        let mut config = Config::default();
+            toml::parse(text).map_err(|e| loader.fail(e.line, ConfigProblem::Syntax(e.problem)))?;
+        let mut config = Config {
+            file: file.to_string(),
+            ..Config::default()
+        };
         for (key, entry) in &table.entries {
-            let Some(decl) = KEYS.iter().find(|d| d.key == key) else {
-                return Err(fail(entry.line, ConfigProblem::UnknownKey(key.clone())));
-            };
-            let wrong = || {
-                fail(
-                    entry.line,
-                    ConfigProblem::WrongType {
-                        key: key.clone(),
-                        want: decl.kind.to_string(),
-                        got: entry.value.type_name(),
-                    },
-                )
-            };
-            match (decl.kind, &entry.value) {
-                (Kind::Choice(list), Item::Str(s)) if list.contains(&s.as_str()) => {
-                    if decl.key == "parser" {
-                        config.parser = match s.as_str() {
-                            "envoy" => Parser::Envoy,
-                            "nginx-ingress" => Parser::NginxIngress,
-                            _ => Parser::None,
-                        };
+            if key == "route" {
+                for (n, (line, t)) in loader.tables(entry, &ROUTE_TABLE)?.into_iter().enumerate() {
+                    config.routes.push(loader.route(n + 1, line, t)?);
+                }
+                continue;
+            }
+            if key == "parser" {
+                for (line, t) in loader.tables(entry, &PARSER_TABLE)? {
+                    let p = loader.parser(line, t)?;
+                    if config.parsers.iter().any(|q| q.name == p.name) {
+                        return Err(loader.fail(line, ConfigProblem::DuplicateParser(p.name)));
                     }
+                    config.parsers.push(p);
                 }
-                (Kind::Choice(_), Item::Str(_)) => {
-                    return Err(fail(
-                        entry.line,
-                        ConfigProblem::OutOfRange {
-                            key: key.clone(),
-                            want: decl.kind.to_string(),
-                        },
-                    ));
+                continue;
+            }
+            let decl = loader.decl(TOP_KEYS, key, entry)?;
+            match decl.key {
+                "parsers" => config.parsers_chain = loader.chain(&decl, entry)?,
+                "log_key" => config.log_key = loader.string(&decl, entry)?,
+                "keep_log" => config.keep_log = loader.boolean(&decl, entry)?,
+                "annotations" => config.annotations = loader.boolean(&decl, entry)?,
+                "merge_key" => config.merge_key = loader.string(&decl, entry)?,
+                "tag_prefix" => config.tag_prefix = loader.string(&decl, entry)?,
+                _ => {
+                    config.parsers_file = Some(NameAt {
+                        name: loader.string(&decl, entry)?,
+                        line: entry.line,
+                    })
                 }
-                (Kind::Str, Item::Str(s)) if !s.is_empty() => {
-                    if decl.key == "log_key" {
-                        config.log_key = s.clone();
-                    }
-                }
-                (Kind::Str, Item::Str(_)) => {
-                    return Err(fail(
-                        entry.line,
-                        ConfigProblem::OutOfRange {
-                            key: key.clone(),
-                            want: "non-empty string".into(),
-                        },
-                    ));
-                }
-                (Kind::Bool, Item::Bool(b)) => {
-                    if decl.key == "keep_log" {
-                        config.keep_log = *b;
-                    }
-                }
-                _ => return Err(wrong()),
             }
         }
         Ok(config)
     }
 }
 
-/// The reference table of every key, as it appears in
+/// The reference table of one set of keys, as it appears in
 /// `docs/configuration.md`.
-pub fn reference_table() -> String {
+pub fn reference_table(keys: &[KeyDoc]) -> String {
     let mut s = String::from("| key | type | default | meaning |\n|---|---|---|---|\n");
-    for k in KEYS {
+    for k in keys {
         s.push_str(&format!(
-            "| `{}` | {} | `{}` | {} |\n",
-            k.key, k.kind, k.default, k.doc
+            "| `{}` | {} | {} | {} |\n",
+            k.key,
+            k.kind,
+            if k.default.starts_with('"') || k.default == "true" || k.default == "false" {
+                format!("`{}`", k.default)
+            } else {
+                k.default.to_string()
+            },
+            k.doc
         ));
     }
     s
@@ -257,58 +749,82 @@ pub fn reference_table() -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn defaults_match_declarations() {
-        let from_text = Config::parse(
-            "rosetta.toml",
-            &KEYS
-                .iter()
-                .map(|k| format!("{} = {}\n", k.key, k.default))
-                .collect::<String>(),
-        );
-        assert_eq!(from_text, Ok(Config::default()));
-        assert_eq!(Config::parse("rosetta.toml", ""), Ok(Config::default()));
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse("rosetta.toml", text)
     }
 
     #[test]
-    fn named_cases() {
-        let ok: &[(&str, &str, Config)] = &[
-            (
-                "envoy",
-                "parser = \"envoy\"\nkeep_log = true\n",
-                Config {
-                    parser: Parser::Envoy,
-                    keep_log: true,
-                    ..Config::default()
-                },
-            ),
-            (
-                "nginx and key",
-                "parser = 'nginx-ingress'\nlog_key = \"message\"\n",
-                Config {
-                    parser: Parser::NginxIngress,
-                    log_key: "message".into(),
-                    ..Config::default()
-                },
-            ),
-        ];
-        for (name, text, want) in ok {
-            assert_eq!(
-                Config::parse("rosetta.toml", text).as_ref(),
-                Ok(want),
-                "{name}"
-            );
-        }
+    fn defaults_match_declarations() {
+        let text: String = TOP_KEYS
+            .iter()
+            .filter(|k| k.default != "-")
+            .map(|k| format!("{} = {}\n", k.key, k.default))
+            .collect();
+        let mut want = Config::default();
+        want.parsers_chain[0].line = 1;
+        assert_eq!(parse(&text), Ok(want));
+        assert_eq!(parse(""), Ok(Config::default()));
+    }
+
+    #[test]
+    fn routes_and_parsers() {
+        let c = parse(
+            r#"
+parsers = ["json", "auto"]
+[[route]]
+name = "sidecars"
+container = "istio-proxy"
+parsers = "envoy"
+
+[[route]]
+namespace = "shop"
+labels = { app = "orders*" }
+stream = "stderr"
+parsers = ["mine", "logfmt"]
+keep_log = true
+into = "orders"
+
+[[parser]]
+name = "mine"
+regex = '^(?<a>\w+) (?<b>\d+)$'
+types = "b:integer"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.parsers_chain
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>(),
+            ["json", "auto"]
+        );
+        assert_eq!(c.parsers_chain[0].line, 2);
+        assert_eq!(c.routes.len(), 2);
+        let r = &c.routes[0];
+        assert_eq!((r.name.as_str(), r.line), ("sidecars", 3));
+        assert_eq!(r.container, Some(Glob::new("istio-proxy")));
+        assert_eq!(r.parsers[0].name, "envoy");
+        let r = &c.routes[1];
+        assert_eq!(r.name, "route 2");
+        assert_eq!(r.stream, Some(Stream::Stderr));
+        assert_eq!(r.labels, vec![("app".to_string(), Glob::new("orders*"))]);
+        assert_eq!(
+            (r.keep_log, r.into.as_deref()),
+            (Some(true), Some("orders"))
+        );
+        assert_eq!(c.parsers.len(), 1);
+        assert_eq!(c.parsers[0].name, "mine");
+        assert_eq!(c.parsers[0].line, 16);
+        assert_eq!(c.parsers[0].types.as_deref(), Some("b:integer"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
         let bad: &[(&str, &str, &str)] = &[
             (
                 "unknown key",
                 "\n\nparsr = \"envoy\"\n",
                 "rosetta.toml:3: unknown key 'parsr'",
-            ),
-            (
-                "bad choice",
-                "parser = \"onigmo\"\n",
-                "rosetta.toml:1: 'parser' must be a string: \"none\", \"envoy\", \"nginx-ingress\"",
             ),
             (
                 "wrong type",
@@ -321,8 +837,18 @@ mod tests {
                 "rosetta.toml:1: 'log_key' must be a non-empty string",
             ),
             (
+                "empty chain",
+                "parsers = []\n",
+                "rosetta.toml:1: 'parsers' must be a non-empty array",
+            ),
+            (
+                "chain of numbers",
+                "parsers = [1]\n",
+                "rosetta.toml:1: 'parsers' must be a string or array of strings (parser names), not a integer",
+            ),
+            (
                 "syntax",
-                "parser = envoy\n",
+                "parsers = envoy\n",
                 "rosetta.toml:1: expected a value",
             ),
             (
@@ -330,9 +856,49 @@ mod tests {
                 "keep_log = true\nkeep_log = false\n",
                 "rosetta.toml:2: key 'keep_log' is defined twice",
             ),
+            (
+                "route without parsers",
+                "[[route]]\ncontainer = \"x\"\n",
+                "rosetta.toml:1: [[route]] needs 'parsers'",
+            ),
+            (
+                "unknown route key",
+                "[[route]]\ncontainr = \"x\"\nparsers = \"envoy\"\n",
+                "rosetta.toml:2: unknown key 'containr'",
+            ),
+            (
+                "bad stream",
+                "[[route]]\nstream = \"stdin\"\nparsers = \"envoy\"\n",
+                "rosetta.toml:2: 'stream' must be a string: \"stdout\", \"stderr\"",
+            ),
+            (
+                "labels not globs",
+                "[[route]]\nlabels = { app = 1 }\nparsers = \"envoy\"\n",
+                "rosetta.toml:2: 'labels' must be a table of string globs, not a integer",
+            ),
+            (
+                "parser without regex",
+                "[[parser]]\nname = \"x\"\n",
+                "rosetta.toml:1: [[parser]] needs 'regex'",
+            ),
+            (
+                "parser not a table",
+                "parser = \"envoy\"\n",
+                "rosetta.toml:1: 'parser' must be a array of tables, not a string",
+            ),
+            (
+                "parser twice",
+                "[[parser]]\nname = \"x\"\nregex = \"a\"\n[[parser]]\nname = \"x\"\nregex = \"b\"\n",
+                "rosetta.toml:4: parser 'x' is defined twice",
+            ),
+            (
+                "parser format",
+                "[[parser]]\nname = \"x\"\nregex = \"a\"\nformat = \"json\"\n",
+                "rosetta.toml:4: 'format' must be a string: \"regex\"",
+            ),
         ];
         for (name, text, want) in bad {
-            let e = Config::parse("rosetta.toml", text).unwrap_err();
+            let e = parse(text).unwrap_err();
             assert_eq!(e.to_string(), *want, "{name}");
         }
     }
@@ -340,10 +906,12 @@ mod tests {
     #[test]
     fn reference_documentation_is_current() {
         let doc = include_str!("../docs/configuration.md");
-        let table = reference_table();
-        assert!(
-            doc.contains(&table),
-            "docs/configuration.md is out of date; its key table must read:\n{table}"
-        );
+        for keys in [TOP_KEYS, ROUTE_KEYS, PARSER_KEYS] {
+            let table = reference_table(keys);
+            assert!(
+                doc.contains(&table),
+                "docs/configuration.md is out of date; it must contain:\n{table}"
+            );
+        }
     }
 }

@@ -9,19 +9,26 @@
 //! | a JSON object, line parsed | the input's members (the line's dropped unless `keep_log`), then the parsed fields |
 //! | parsed, but part of the line is ambiguous | as above, the line kept, plus `rosetta.suspect` |
 //! | a line no parser recognises | the input's members plus `rosetta.reason` |
+//! | a partial CRI line (`P`) | the input's members plus `rosetta.partial: true`, unparsed |
+//! | an annotation naming an unknown parser | the input's members plus `rosetta.reason` (and one stderr line per name) |
 //! | `rosetta.toml` unusable | the input's members plus `rosetta.error` (file, line, problem) |
 //! | not a JSON object (invalid JSON, an array, a number, empty) | `{"rosetta.raw": <the input as a string>, "rosetta.error": "invalid-json: ..."}` |
 //! | a msgpack map (`event_format msgpack`) | see [`crate::msgpack`] |
 //!
+//! Which parsers a record gets is [`crate::route`]'s business; the raw CRI
+//! envelope is [`crate::envelope`]'s.
+//!
 //! A parsed field never collides with an input key: an input member whose
 //! key a parser also writes is kept as `rosetta.original.<key>`.
 
-use crate::config::{Config, ConfigError, Parser};
-use crate::formats::{self, Fields, Value, relifetime};
+use crate::config::{Config, ConfigError};
+use crate::envelope;
+use crate::formats::{self, Fields, Mismatch, Value, relifetime};
 use crate::msgpack;
 use crate::out::Out;
 use crate::record::{self, Kind, Member};
-use std::cell::Cell;
+use crate::route::{self, Builtin, ParserRef, Router};
+use std::cell::{Cell, RefCell};
 
 /// Which export was called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,60 +51,110 @@ pub mod keys {
     pub const SUSPECT: &str = "rosetta.suspect";
     /// The input, as a string, when it was not a JSON object.
     pub const RAW: &str = "rosetta.raw";
+    /// Set on a partial CRI line, which is passed on unparsed.
+    pub const PARTIAL: &str = "rosetta.partial";
     /// Prefix for an input member whose key a parser also writes.
     pub const ORIGINAL_PREFIX: &str = "rosetta.original.";
 }
 
+/// The most parser names an instance reports unknown on stderr; past it,
+/// records still carry the reason but nothing more is printed.
+const MAX_WARNED: usize = 256;
+
+/// A loaded configuration with its parser names resolved.
+struct Setup {
+    config: Config,
+    router: Router,
+}
+
+/// What applies to one record.
+struct Plan<'c> {
+    /// `None` for the fixed entry points.
+    route: Option<&'c str>,
+    chain: &'c [ParserRef],
+    keep_log: bool,
+    into: Option<&'c str>,
+}
+
 /// One filter instance's settings, as loaded once.
 pub struct Filter {
-    config: Result<Config, ConfigError>,
+    setup: Result<Setup, ConfigError>,
     defaults: Config,
     /// The per-record lists' allocations, kept empty between records so
     /// that a record costs no allocation once the lists have grown.
     members: Cell<Vec<Member<'static>>>,
+    inner: Cell<Vec<Member<'static>>>,
     fields: Cell<Vec<(&'static str, Value<'static>)>>,
+    /// Lines for fluent-bit's stderr, taken by the ABI after each call.
+    notices: RefCell<Vec<String>>,
+    /// Parser names already reported unknown.
+    warned: RefCell<Vec<Vec<u8>>>,
 }
+
+const ENVOY: &[ParserRef] = &[ParserRef::Builtin(Builtin::Envoy)];
+const NGINX_INGRESS: &[ParserRef] = &[ParserRef::Builtin(Builtin::NginxIngress)];
 
 impl Filter {
     /// A filter running `config` (or reporting why it could not be loaded).
     pub fn new(config: Result<Config, ConfigError>) -> Self {
+        let setup = config.and_then(|config| {
+            let router = Router::new(&config.file, &config, &[])?;
+            Ok(Setup { config, router })
+        });
         Filter {
-            config,
+            setup,
             defaults: Config::default(),
             members: Cell::new(Vec::with_capacity(8)),
+            inner: Cell::new(Vec::new()),
             fields: Cell::new(Vec::with_capacity(32)),
+            notices: RefCell::new(Vec::new()),
+            warned: RefCell::new(Vec::new()),
         }
     }
 
-    /// Runs one record through `entry` and leaves the output in `buf`
-    /// (without a trailing NUL).
-    pub fn run(&self, entry: Entry, record: &[u8], buf: &mut Vec<u8>) {
+    /// Why the configuration cannot be used, if it cannot.
+    pub fn config_error(&self) -> Option<&ConfigError> {
+        self.setup.as_ref().err()
+    }
+
+    /// The stderr lines produced since the last call.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.borrow_mut())
+    }
+
+    /// Runs one record (tagged `tag`) through `entry` and leaves the output
+    /// in `buf` (without a trailing NUL).
+    pub fn run(&self, entry: Entry, tag: &[u8], record: &[u8], buf: &mut Vec<u8>) {
         if msgpack::looks_like_map(record) {
             let mut json = Vec::with_capacity(record.len() * 2);
             let mut result = Vec::with_capacity(record.len() * 2);
             match msgpack::to_json(record, &mut json) {
                 Ok(()) => {
-                    self.run_json(entry, &json, &mut result);
+                    self.run_json(entry, tag, &json, &mut result);
                     msgpack::from_json(&result, buf);
                 }
                 Err(e) => msgpack::undecodable(record, &e, buf),
             }
             return;
         }
-        self.run_json(entry, record, buf);
+        self.run_json(entry, tag, record, buf);
     }
 
-    fn run_json(&self, entry: Entry, record: &[u8], buf: &mut Vec<u8>) {
+    fn run_json(&self, entry: Entry, tag: &[u8], record: &[u8], buf: &mut Vec<u8>) {
         let mut members = relifetime(self.members.take());
-        self.run_members(entry, record, &mut members, buf);
+        let mut inner = relifetime(self.inner.take());
+        self.run_members(entry, tag, record, &mut members, &mut inner, buf);
+        self.inner.set(relifetime(inner));
         self.members.set(relifetime(members));
     }
 
     fn run_members<'r>(
         &self,
         entry: Entry,
+        tag: &'r [u8],
         record: &'r [u8],
         members: &mut Vec<Member<'r>>,
+        inner: &mut Vec<Member<'r>>,
         buf: &mut Vec<u8>,
     ) {
         if let Err(e) = record::members(record, members) {
@@ -107,15 +164,33 @@ impl Filter {
             out.finish();
             return;
         }
-        let (config, parser) = match entry {
-            Entry::Envoy => (&self.defaults, Parser::Envoy),
-            Entry::NginxIngress => (&self.defaults, Parser::NginxIngress),
-            Entry::Filter => match &self.config {
-                Ok(c) => (c, c.parser),
-                Err(e) => return annotate(members, keys::ERROR, &e.to_string(), buf),
-            },
+        let (config, plan) = match entry {
+            Entry::Envoy | Entry::NginxIngress => {
+                let chain = if entry == Entry::Envoy {
+                    ENVOY
+                } else {
+                    NGINX_INGRESS
+                };
+                let plan = Plan {
+                    route: None,
+                    chain,
+                    keep_log: false,
+                    into: None,
+                };
+                (&self.defaults, plan)
+            }
+            Entry::Filter => {
+                let setup = match &self.setup {
+                    Ok(s) => s,
+                    Err(e) => return annotate(members, keys::ERROR, &e.to_string(), buf),
+                };
+                match self.plan(setup, tag, members, inner) {
+                    Ok(plan) => (&setup.config, plan),
+                    Err(why) => return annotate(members, keys::REASON, &why, buf),
+                }
+            }
         };
-        if parser == Parser::None {
+        if plan.chain.first() == Some(&ParserRef::Builtin(Builtin::None)) {
             buf.clear();
             buf.extend_from_slice(record);
             return;
@@ -125,20 +200,138 @@ impl Filter {
             return annotate(members, keys::REASON, &why, buf);
         };
         let line = members.get(line_at).map(|m| m.value).unwrap_or_default();
+        let logtag_partial = members
+            .iter()
+            .any(|m| m.key == b"logtag" && m.kind == Kind::String && m.value == b"P");
+        let cri = envelope::split_cri(line);
+        if logtag_partial || cri.is_some_and(|c| c.partial) {
+            return annotate_bool(members, keys::PARTIAL, buf);
+        }
+        let line = cri.map_or(line, |c| c.message);
         let mut fields = Fields::reusing(self.fields.take());
-        let outcome = match parser {
-            Parser::Envoy => formats::envoy::parse(line, &mut fields),
-            Parser::NginxIngress => formats::nginx_ingress::parse(line, &mut fields),
-            Parser::None => {
-                self.fields.set(fields.into_list());
-                return;
+        match apply(plan.chain, line, &mut fields) {
+            Ok(()) => {
+                if let Some(c) = cri {
+                    add_cri_fields(members, &c, &mut fields);
+                }
+                write_parsed(members, line_at, &fields, &plan, buf);
             }
-        };
-        match outcome {
-            Ok(_) => write_parsed(members, line_at, &fields, config.keep_log, buf),
-            Err(mismatch) => annotate(members, keys::REASON, &mismatch.to_string(), buf),
+            Err(mismatch) => {
+                let why = match plan.route {
+                    Some(route) => format!("{route}: {mismatch}"),
+                    None => mismatch.to_string(),
+                };
+                annotate(members, keys::REASON, &why, buf);
+            }
         }
         self.fields.set(fields.into_list());
+    }
+
+    /// What `rosetta_filter` applies to a record: an annotation, else the
+    /// first matching route, else the default chain. `Err` is the reason
+    /// written when an annotation names an unknown parser.
+    fn plan<'s, 'r>(
+        &self,
+        setup: &'s Setup,
+        tag: &'r [u8],
+        members: &[Member<'r>],
+        inner: &mut Vec<Member<'r>>,
+    ) -> Result<Plan<'s>, String> {
+        let config = &setup.config;
+        let id = route::identify(tag, members, config.tag_prefix.as_bytes(), inner);
+        if let Some(annotations) = id.annotations.filter(|_| config.annotations) {
+            let found = route::annotated(annotations, id.container, id.stream, inner);
+            if let Some((key, value)) = found {
+                return self.annotated_plan(setup, key, value);
+            }
+        }
+        if let Some(r) = setup.router.route(&id) {
+            return Ok(Plan {
+                route: Some(&r.route.name),
+                chain: &r.parsers,
+                keep_log: r.route.keep_log.unwrap_or(config.keep_log),
+                into: r.route.into.as_deref(),
+            });
+        }
+        Ok(Plan {
+            route: Some("default"),
+            chain: &setup.router.default,
+            keep_log: config.keep_log,
+            into: None,
+        })
+    }
+
+    fn annotated_plan<'s>(
+        &self,
+        setup: &'s Setup,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<Plan<'s>, String> {
+        let name = String::from_utf8_lossy(value);
+        let key = String::from_utf8_lossy(key);
+        match setup.router.annotation(&name) {
+            Some(chain) => Ok(Plan {
+                route: Some("annotation"),
+                chain,
+                keep_log: setup.config.keep_log,
+                into: None,
+            }),
+            None => {
+                let why = format!("unknown parser '{name}' in annotation '{key}'");
+                let mut warned = self.warned.borrow_mut();
+                if warned.len() < MAX_WARNED && !warned.iter().any(|w| w == value) {
+                    warned.push(value.to_vec());
+                    self.notices
+                        .borrow_mut()
+                        .push(format!("[rosetta] {why}; records pass through unparsed"));
+                }
+                Err(why)
+            }
+        }
+    }
+}
+
+/// Runs the chain: the first parser that reads the line wins; when none
+/// does, the last one's mismatch.
+fn apply<'a>(chain: &[ParserRef], line: &'a [u8], fields: &mut Fields<'a>) -> Result<(), Mismatch> {
+    let mut last = Mismatch {
+        format: "none",
+        expected: "a parser",
+        at: 0,
+    };
+    for p in chain {
+        fields.clear();
+        let outcome = match p {
+            ParserRef::Builtin(Builtin::Envoy) => formats::envoy::parse(line, fields),
+            ParserRef::Builtin(Builtin::NginxIngress) => {
+                formats::nginx_ingress::parse(line, fields)
+            }
+            ParserRef::Builtin(Builtin::Auto) => auto(line, fields),
+            ParserRef::Builtin(Builtin::None) | ParserRef::User(_) => continue,
+        };
+        match outcome {
+            Ok(_) => return Ok(()),
+            Err(m) => last = m,
+        }
+    }
+    Err(last)
+}
+
+fn auto<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> formats::Outcome {
+    formats::envoy::parse(line, fields).or_else(|_| {
+        fields.clear();
+        formats::nginx_ingress::parse(line, fields)
+    })
+}
+
+/// The CRI envelope's stream and time, for a record that has neither.
+fn add_cri_fields<'a>(members: &[Member<'_>], cri: &envelope::Cri<'a>, fields: &mut Fields<'a>) {
+    let has = |key: &[u8]| members.iter().any(|m| m.key == key);
+    if !has(b"stream") {
+        fields.push("stream", Value::Text(cri.stream.as_str().as_bytes()));
+    }
+    if !has(b"time") {
+        fields.push("time", Value::Text(cri.time));
     }
 }
 
@@ -152,10 +345,13 @@ fn line_member(members: &[Member<'_>], config: &Config) -> Option<usize> {
     find(config.log_key.as_bytes()).or_else(|| find(b"message"))
 }
 
+fn members_size(members: &[Member<'_>]) -> usize {
+    members.iter().map(|m| m.span.len() + 1).sum::<usize>()
+}
+
 /// The input's members plus one string field.
 fn annotate(members: &[Member<'_>], key: &str, value: &str, buf: &mut Vec<u8>) {
-    let size = members.iter().map(|m| m.span.len() + 1).sum::<usize>() + value.len() * 2 + 64;
-    let mut out = Out::begin(buf, size);
+    let mut out = Out::begin(buf, members_size(members) + value.len() * 2 + 64);
     for m in members {
         if m.key != key.as_bytes() {
             out.raw_member(m.span);
@@ -165,21 +361,39 @@ fn annotate(members: &[Member<'_>], key: &str, value: &str, buf: &mut Vec<u8>) {
     out.finish();
 }
 
+/// The input's members plus `key: true`.
+fn annotate_bool(members: &[Member<'_>], key: &str, buf: &mut Vec<u8>) {
+    let mut out = Out::begin(buf, members_size(members) + 64);
+    for m in members {
+        if m.key != key.as_bytes() {
+            out.raw_member(m.span);
+        }
+    }
+    out.bool(key, true);
+    out.finish();
+}
+
 fn write_parsed(
     members: &[Member<'_>],
     line_at: usize,
     fields: &Fields<'_>,
-    keep_log: bool,
+    plan: &Plan<'_>,
     buf: &mut Vec<u8>,
 ) {
-    let size = members.iter().map(|m| m.span.len() + 1).sum::<usize>() * 2 + fields.len() * 48 + 64;
+    let size = members_size(members) * 2 + fields.len() * 48 + 64;
     let mut out = Out::begin(buf, size);
-    let keep_line = keep_log || fields.suspect.is_some();
+    let keep_line = plan.keep_log || fields.suspect.is_some();
+    // Under `into`, parsed fields cannot collide with the input's members;
+    // only `into` itself can.
+    let collides = |key: &[u8]| match plan.into {
+        Some(into) => key == into.as_bytes(),
+        None => fields.has_name(key),
+    };
     for (i, m) in members.iter().enumerate() {
         if i == line_at && !keep_line {
             continue;
         }
-        if fields.has_name(m.key) {
+        if collides(m.key) {
             let mut key = Vec::with_capacity(keys::ORIGINAL_PREFIX.len() + m.key.len());
             key.extend_from_slice(keys::ORIGINAL_PREFIX.as_bytes());
             key.extend_from_slice(m.key);
@@ -188,7 +402,14 @@ fn write_parsed(
         }
         out.raw_member(m.span);
     }
-    out.values(fields.as_slice());
+    match plan.into {
+        Some(into) => {
+            out.open(into);
+            out.values(fields.as_slice());
+            out.close();
+        }
+        None => out.values(fields.as_slice()),
+    }
     if let Some(s) = fields.suspect {
         out.str(keys::SUSPECT, s.as_str());
     }
@@ -203,8 +424,8 @@ mod tests {
         let filter = Filter::new(Ok(Config::default()));
         let mut buf = Vec::new();
         // Twice: the second run reuses the lists the first one grew.
-        filter.run(entry, record.as_bytes(), &mut buf);
-        filter.run(entry, record.as_bytes(), &mut buf);
+        filter.run(entry, b"t", record.as_bytes(), &mut buf);
+        filter.run(entry, b"t", record.as_bytes(), &mut buf);
         String::from_utf8(buf).unwrap()
     }
 

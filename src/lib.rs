@@ -15,11 +15,14 @@
 #[cfg(target_arch = "wasm32")]
 mod abi;
 pub mod config;
+pub mod envelope;
 pub mod filter;
 pub mod formats;
+pub mod glob;
 pub mod msgpack;
 pub mod out;
 pub mod record;
+pub mod route;
 pub mod scan;
 pub mod time;
 pub mod toml;

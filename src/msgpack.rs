@@ -529,7 +529,7 @@ fn walk<'a>(json: &'a [u8], mut visit: impl FnMut(Token<'a>) -> Result<(), ()>) 
 
 /// Decodes JSON string content to bytes; `\uE080`-`\uE0FF` become the raw
 /// bytes fluent-bit used them for.
-fn unescape(s: &[u8]) -> Vec<u8> {
+pub(crate) fn unescape(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     let hex4 = |at: usize| {

@@ -15,7 +15,8 @@
 
 mod common;
 
-use rosetta::config::{Config, Parser};
+use rosetta::config::Config;
+use rosetta::route::{Builtin, Identity, ParserRef, Router};
 use rosetta_host::tail::{split_lines, tag_for_path, tail_line};
 use rosetta_host::{EventFormat, Host, HostConfig, PreopenDir, Verdict, to_fluent_bit_json};
 use std::path::{Path, PathBuf};
@@ -397,15 +398,55 @@ fn every_function_name_is_an_export_of_the_module() {
 }
 
 #[test]
-fn rosetta_toml_loads_and_passes_records_through() {
+fn rosetta_toml_leaves_the_dedicated_filters_records_alone() {
     let text = read(&conf_dir().join("rosetta.toml"));
     let config = match Config::parse("rosetta.toml", &text) {
         Ok(c) => c,
         Err(e) => panic!("fluent-bit-conf/rosetta.toml: {e}"),
     };
+    let router = match Router::new("rosetta.toml", &config, &[]) {
+        Ok(r) => r,
+        Err(e) => panic!("fluent-bit-conf/rosetta.toml: {e}"),
+    };
     // The catch-all filter sees every record, the istio-proxy and
-    // ingress-nginx ones after their own filter: only "none" is harmless.
-    assert_eq!(config.parser, Parser::None);
+    // ingress-nginx ones after their own filter: for those, "none".
+    let d = deployment();
+    for f in d.wasm_filters() {
+        let function = f.need("function_name");
+        if function == "rosetta_filter" {
+            continue;
+        }
+        let glob = rosetta::glob::Glob::new(f.need("match"));
+        let tags = [
+            "kube.shop.productpage-v1-6b746f74dc-9stvs.istio-proxy",
+            "kube.ingress-nginx.ingress-nginx-controller-5c8d66c76d-4vxzm.controller",
+        ];
+        for tag in tags.iter().filter(|t| glob.matches(t.as_bytes())) {
+            let id = Identity {
+                tag: tag.as_bytes(),
+                ..identity_of(tag, &config)
+            };
+            let chosen = router.route(&id).map(|r| r.parsers.clone());
+            assert_eq!(
+                chosen,
+                Some(vec![ParserRef::Builtin(Builtin::None)]),
+                "{tag} (parsed by {function}) must be passed through by rosetta_filter"
+            );
+        }
+    }
+    assert_eq!(router.default, vec![ParserRef::Builtin(Builtin::Auto)]);
+}
+
+fn identity_of<'t>(tag: &'t str, config: &Config) -> Identity<'t> {
+    let (namespace, pod, container) =
+        rosetta::route::from_tag(tag.as_bytes(), config.tag_prefix.as_bytes()).unwrap_or_default();
+    Identity {
+        tag: tag.as_bytes(),
+        namespace: Some(namespace),
+        pod: Some(pod),
+        container: Some(container),
+        ..Identity::default()
+    }
 }
 
 #[test]

@@ -22,6 +22,23 @@ use serde_json::Value;
 const TAG: &str = "kube.shop.productpage-v1.istio-proxy";
 const WARNING_NOT_REACTOR: &str = "a module with WASI apis should be either a command or a reactor";
 
+/// A host for `function`; `rosetta_filter` is told to pass every record
+/// through (`parsers = "none"`): these tests are about the host path, and
+/// parsing has its own. A test that writes its own `rosetta.toml`
+/// replaces that one.
+fn host(function: &str) -> Sandboxed {
+    host_with(function, |c| c)
+}
+
+/// As [`host`], with the host configuration changed by `edit` first.
+fn host_with(function: &str, edit: impl FnOnce(HostConfig) -> HostConfig) -> Sandboxed {
+    let h = common::host_with(function, edit);
+    if function == "rosetta_filter" {
+        h.dot.write("rosetta.toml", "parsers = \"none\"\n");
+    }
+    h
+}
+
 /// The answer of a kept record; fails the test with the verdict otherwise.
 fn kept<'a>(outcome: &'a Outcome, what: &str) -> &'a [u8] {
     match outcome.raw() {
@@ -723,7 +740,7 @@ fn a_first_call_cut_off_while_loading_a_good_file_recovers() {
     let parsed = answers("rosetta_envoy", std::slice::from_ref(&record)).remove(0);
     first_call_cut_off(
         "rosetta_filter",
-        Some("parser = \"envoy\"\n"),
+        Some("parsers = \"envoy\"\n"),
         &record,
         &parsed,
     );
@@ -1000,7 +1017,7 @@ fn deep_msgpack_costs_no_stack() {
 // ---------------------------------------------------------------------
 // rosetta.toml (docs/configuration.md).
 
-const BAD_TOML: &str = "# rosetta.toml\nparser = \"none\"\nparsr = \"envoy\"\n";
+const BAD_TOML: &str = "# rosetta.toml\nparsers = \"none\"\nparsr = \"envoy\"\n";
 const BAD_TOML_ERROR: &str = "rosetta.toml:3: unknown key 'parsr'";
 
 /// `record` with one more member, as the module appends it.
@@ -1055,7 +1072,8 @@ fn a_bad_configuration_flags_every_record_and_says_so_once() {
 /// A host of `function` with `.` empty and `conf` pre-opened as
 /// `/fluent-bit/etc` after it.
 fn host_with_etc(function: &str, conf: &TempDir) -> Sandboxed {
-    host_with(function, |c| {
+    // No file in ".": the one in /fluent-bit/etc is the one to find.
+    common::host_with(function, |c| {
         let mut mapped = c.mapped_dirs.clone();
         mapped.push(PreopenDir {
             host: conf.path.clone(),
@@ -1071,7 +1089,7 @@ fn host_with_etc(function: &str, conf: &TempDir) -> Sandboxed {
 #[test]
 fn a_good_configuration_in_another_accessible_path_is_read_once() {
     let conf = TempDir::new("etc");
-    conf.write("rosetta.toml", "# istio-proxy\nparser = \"envoy\"\n");
+    conf.write("rosetta.toml", "# istio-proxy\nparsers = \"envoy\"\n");
     let records: Vec<Vec<u8>> = istio_lines().iter().map(|l| line(l)).collect();
     let expected = answers("rosetta_envoy", &records);
     let mut h = host_with_etc("rosetta_filter", &conf);
@@ -1091,7 +1109,7 @@ fn a_good_configuration_in_another_accessible_path_is_read_once() {
                 "record {i} was not parsed"
             );
             // Read once: later changes to either directory change nothing.
-            conf.write("rosetta.toml", "parser = \"none\"\n");
+            conf.write("rosetta.toml", "parsers = \"none\"\n");
             h.dot.write("rosetta.toml", BAD_TOML);
         }
     }
@@ -1162,7 +1180,7 @@ fn a_fresh_instance_per_chunk_gives_the_same_records() {
     };
     let mut envoy = host_with("rosetta_envoy", per_chunk);
     let mut filter = host_with("rosetta_filter", per_chunk);
-    filter.dot.write("rosetta.toml", "parser = \"envoy\"\n");
+    filter.dot.write("rosetta.toml", "parsers = \"envoy\"\n");
     let mut bad = host_with("rosetta_filter", per_chunk);
     bad.dot.write("rosetta.toml", BAD_TOML);
     let mut chunks = 0;
