@@ -306,7 +306,7 @@ fn linear_table() {
             let (line, f) = hostile(kind, size);
             function = f;
             let record = docker_record(&line);
-            let r = run(f, std::slice::from_ref(&record));
+            let r = run(f, None, std::slice::from_ref(&record));
             per_byte.push(r.fuel_mean / record.len() as f64);
         }
         let max = per_byte.iter().cloned().fold(f64::MIN, f64::max);
