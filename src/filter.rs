@@ -27,8 +27,8 @@ use crate::formats::{self, Fields, Mismatch, Value, relifetime};
 use crate::msgpack;
 use crate::out::Out;
 use crate::record::{self, Kind, Member};
-use crate::route::{self, Builtin, ParserRef, Router};
-use std::cell::{Cell, RefCell};
+use crate::route::{self, Builtin, Decision, DecisionCache, ParserRef, Router};
+use std::cell::Cell;
 
 /// Which export was called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,9 +86,16 @@ pub struct Filter {
     inner: Cell<Vec<Member<'static>>>,
     fields: Cell<Vec<(&'static str, Value<'static>)>>,
     /// Lines for fluent-bit's stderr, taken by the ABI after each call.
-    notices: RefCell<Vec<String>>,
+    notices: Cell<Vec<String>>,
     /// Parser names already reported unknown.
-    warned: RefCell<Vec<Vec<u8>>>,
+    warned: Cell<Vec<Vec<u8>>>,
+    /// Routing decisions per writer.
+    ///
+    /// State is held in `Cell`s and taken out for the time it is used,
+    /// never in a `RefCell`: a trap while a `RefCell` is borrowed would
+    /// leave it borrowed for good, and fluent-bit goes on calling the same
+    /// instance. A trap with the state taken out merely loses it.
+    cache: Cell<DecisionCache>,
 }
 
 const ENVOY: &[ParserRef] = &[ParserRef::Builtin(Builtin::Envoy)];
@@ -107,8 +114,9 @@ impl Filter {
             members: Cell::new(Vec::with_capacity(8)),
             inner: Cell::new(Vec::new()),
             fields: Cell::new(Vec::with_capacity(32)),
-            notices: RefCell::new(Vec::new()),
-            warned: RefCell::new(Vec::new()),
+            notices: Cell::new(Vec::new()),
+            warned: Cell::new(Vec::new()),
+            cache: Cell::new(DecisionCache::default()),
         }
     }
 
@@ -119,7 +127,7 @@ impl Filter {
 
     /// The stderr lines produced since the last call.
     pub fn take_notices(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notices.borrow_mut())
+        self.notices.take()
     }
 
     /// Runs one record (tagged `tag`) through `entry` and leaves the output
@@ -228,7 +236,8 @@ impl Filter {
     }
 
     /// What `rosetta_filter` applies to a record: an annotation, else the
-    /// first matching route, else the default chain. `Err` is the reason
+    /// first matching route, else the default chain (see
+    /// [`crate::route`]), remembered per writer. `Err` is the reason
     /// written when an annotation names an unknown parser.
     fn plan<'s, 'r>(
         &self,
@@ -238,56 +247,76 @@ impl Filter {
         inner: &mut Vec<Member<'r>>,
     ) -> Result<Plan<'s>, String> {
         let config = &setup.config;
-        let id = route::identify(tag, members, config.tag_prefix.as_bytes(), inner);
-        if let Some(annotations) = id.annotations.filter(|_| config.annotations) {
-            let found = route::annotated(annotations, id.container, id.stream, inner);
-            if let Some((key, value)) = found {
-                return self.annotated_plan(setup, key, value);
+        let member = |key: &[u8], kind: Kind| {
+            members
+                .iter()
+                .find(|m| m.key == key && m.kind == kind)
+                .map(|m| m.json)
+        };
+        let key = DecisionCache::key(
+            tag,
+            member(b"stream", Kind::String),
+            member(b"kubernetes", Kind::Object),
+        );
+        let mut cache = self.cache.take();
+        let decided = match cache.get(key) {
+            Some(d) => Ok(d),
+            None => {
+                let id = route::identify(tag, members, config.tag_prefix.as_bytes(), inner);
+                let decided = setup.router.decide(&id, config.annotations, inner);
+                if let Ok(d) = decided {
+                    cache.put(key, d);
+                }
+                decided
             }
-        }
-        if let Some(r) = setup.router.route(&id) {
-            return Ok(Plan {
-                route: Some(&r.route.name),
-                chain: &r.parsers,
-                keep_log: r.route.keep_log.unwrap_or(config.keep_log),
-                into: r.route.into.as_deref(),
-            });
-        }
-        Ok(Plan {
-            route: Some("default"),
-            chain: &setup.router.default,
-            keep_log: config.keep_log,
-            into: None,
+        };
+        self.cache.set(cache);
+        let decision = match decided {
+            Ok(d) => d,
+            Err((key, value)) => return Err(self.unknown_annotation(key, value)),
+        };
+        let chain = setup.router.chain(decision);
+        Ok(match decision {
+            Decision::Annotation(_) => Plan {
+                route: Some("annotation"),
+                chain,
+                keep_log: config.keep_log,
+                into: None,
+            },
+            Decision::Route(i) => {
+                let route = setup.router.routes.get(i).map(|r| &r.route);
+                Plan {
+                    route: route.map(|r| r.name.as_str()),
+                    chain,
+                    keep_log: route.and_then(|r| r.keep_log).unwrap_or(config.keep_log),
+                    into: route.and_then(|r| r.into.as_deref()),
+                }
+            }
+            Decision::Default => Plan {
+                route: Some("default"),
+                chain,
+                keep_log: config.keep_log,
+                into: None,
+            },
         })
     }
 
-    fn annotated_plan<'s>(
-        &self,
-        setup: &'s Setup,
-        key: &[u8],
-        value: &[u8],
-    ) -> Result<Plan<'s>, String> {
-        let name = String::from_utf8_lossy(value);
-        let key = String::from_utf8_lossy(key);
-        match setup.router.annotation(&name) {
-            Some(chain) => Ok(Plan {
-                route: Some("annotation"),
-                chain,
-                keep_log: setup.config.keep_log,
-                into: None,
-            }),
-            None => {
-                let why = format!("unknown parser '{name}' in annotation '{key}'");
-                let mut warned = self.warned.borrow_mut();
-                if warned.len() < MAX_WARNED && !warned.iter().any(|w| w == value) {
-                    warned.push(value.to_vec());
-                    self.notices
-                        .borrow_mut()
-                        .push(format!("[rosetta] {why}; records pass through unparsed"));
-                }
-                Err(why)
-            }
+    /// The reason for an annotation naming no parser; printed once per name.
+    fn unknown_annotation(&self, key: &[u8], value: &[u8]) -> String {
+        let why = format!(
+            "unknown parser '{}' in annotation '{}'",
+            String::from_utf8_lossy(value),
+            String::from_utf8_lossy(key)
+        );
+        let mut warned = self.warned.take();
+        if warned.len() < MAX_WARNED && !warned.iter().any(|w| w == value) {
+            warned.push(value.to_vec());
+            let mut notices = self.notices.take();
+            notices.push(format!("[rosetta] {why}; records pass through unparsed"));
+            self.notices.set(notices);
         }
+        self.warned.set(warned);
+        why
     }
 }
 

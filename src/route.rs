@@ -328,13 +328,6 @@ impl Router {
         })
     }
 
-    /// The one-parser chain an annotation's value names.
-    pub fn annotation(&self, name: &str) -> Option<&[ParserRef]> {
-        let wanted = resolve(name, &self.users)?;
-        let at = self.singles.iter().position(|&p| p == wanted)?;
-        self.singles.get(at..=at)
-    }
-
     /// The first route `id` matches.
     pub fn route(&self, id: &Identity<'_>) -> Option<&Resolved> {
         self.routes.iter().find(|r| matches(&r.route, id))
@@ -372,6 +365,134 @@ fn matches(route: &Route, id: &Identity<'_>) -> bool {
         && route.stream.is_none_or(|s| id.stream == Some(s))
         && object(&route.labels, id.labels)
         && object(&route.annotations, id.annotations)
+}
+
+/// What [`Router::decide`] chose for a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// A parser named by an annotation (an index into the one-parser chains).
+    Annotation(usize),
+    /// The n-th route.
+    Route(usize),
+    /// The default chain.
+    Default,
+}
+
+impl Router {
+    /// Annotation, else first matching route, else default; `Err` carries
+    /// the annotation key and value when the value names no parser.
+    pub fn decide<'o>(
+        &self,
+        id: &Identity<'o>,
+        annotations: bool,
+        scratch: &mut Vec<Member<'o>>,
+    ) -> Result<Decision, (&'o [u8], &'o [u8])> {
+        let found = id
+            .annotations
+            .filter(|_| annotations)
+            .and_then(|object| annotated(object, id.container, id.stream, scratch));
+        if let Some((key, value)) = found {
+            let wanted = std::str::from_utf8(value)
+                .ok()
+                .and_then(|name| resolve(name, &self.users));
+            return match wanted.and_then(|w| self.singles.iter().position(|&p| p == w)) {
+                Some(at) => Ok(Decision::Annotation(at)),
+                None => Err((key, value)),
+            };
+        }
+        Ok(self
+            .routes
+            .iter()
+            .position(|r| matches(&r.route, id))
+            .map_or(Decision::Default, Decision::Route))
+    }
+
+    /// The chain a decision names.
+    pub fn chain(&self, decision: Decision) -> &[ParserRef] {
+        match decision {
+            Decision::Annotation(at) => self.singles.get(at..=at).unwrap_or_default(),
+            Decision::Route(i) => self.routes.get(i).map_or(&[][..], |r| &r.parsers),
+            Decision::Default => &self.default,
+        }
+    }
+}
+
+/// How many decisions [`DecisionCache`] keeps.
+pub const CACHE_SLOTS: usize = 256;
+/// How many times a cached decision is used before it is made again.
+pub const CACHE_USES: u32 = 1024;
+
+/// Decisions remembered per writer, so that a record does not pay for
+/// reading its `kubernetes` map (labels, annotations: often a kilobyte or
+/// more) when the same container's previous record already did.
+///
+/// The key is the tag, the stream, and the map's length, its last 8 bytes
+/// and four 8-byte words spread over it: fluent-bit's kubernetes filter writes the
+/// same map, byte for byte, for every record of a container, so a key
+/// match means the same writer. A pod whose annotations or labels are
+/// edited in place almost always changes the map's length or a sampled
+/// word; to bound the case where neither changes, every decision is made
+/// afresh after [`CACHE_USES`] uses. The map is metadata from the API
+/// server, not text a client controls. Direct-mapped, [`CACHE_SLOTS`]
+/// entries, no allocation after the first record.
+#[derive(Debug, Default)]
+pub struct DecisionCache {
+    slots: Vec<(u64, u32, Decision)>,
+}
+
+impl DecisionCache {
+    /// The key of a writer.
+    pub fn key(tag: &[u8], stream: Option<&[u8]>, kubernetes: Option<&[u8]>) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut mix = |w: u64| {
+            h = (h ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        };
+        // The first eight bytes of `b` (zero-padded), as one load when
+        // there are eight.
+        let word = |b: &[u8]| match b.first_chunk::<8>() {
+            Some(w) => u64::from_le_bytes(*w),
+            None => b
+                .iter()
+                .rev()
+                .fold(0u64, |w, &byte| w << 8 | u64::from(byte)),
+        };
+        for i in (0..tag.len()).step_by(8) {
+            mix(word(tag.get(i..).unwrap_or_default()));
+        }
+        mix(tag.len() as u64);
+        mix(stream.map_or(0, |s| word(s) ^ 1));
+        if let Some(map) = kubernetes {
+            mix(map.len() as u64 | 1 << 63);
+            let step = map.len() / 4;
+            for i in 0..4 {
+                mix(word(map.get(i * step..).unwrap_or_default()));
+            }
+            mix(word(
+                map.get(map.len().saturating_sub(8)..).unwrap_or_default(),
+            ));
+        }
+        h
+    }
+
+    /// The decision cached under `key`, counting one use.
+    pub fn get(&mut self, key: u64) -> Option<Decision> {
+        let slot = self.slots.get_mut(key as usize % CACHE_SLOTS)?;
+        if slot.0 != key || slot.1 == 0 {
+            return None;
+        }
+        slot.1 -= 1;
+        Some(slot.2)
+    }
+
+    /// Remembers a decision.
+    pub fn put(&mut self, key: u64, decision: Decision) {
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0, Decision::Default); CACHE_SLOTS];
+        }
+        if let Some(slot) = self.slots.get_mut(key as usize % CACHE_SLOTS) {
+            *slot = (key, CACHE_USES, decision);
+        }
+    }
 }
 
 #[cfg(test)]
