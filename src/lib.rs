@@ -11,6 +11,19 @@
 //! outcome is one valid JSON object (see [`filter`] for what each error adds).
 
 #![deny(unsafe_code)]
+// Per-record code never panics on input: no unwrap, expect, panic or
+// slice indexing that can fail (tests may). `unsafe` lives in `abi` only,
+// and every block there says why it is sound.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
