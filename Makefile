@@ -3,12 +3,14 @@
 #   make demo   - the module run on the bundled example logs through the host
 #   make test   - lints, the module, unit and integration tests
 #   make bench  - fuel and speed figures
+#   make soak   - 10,000,000 mixed records through one instance (not in CI)
 
 WASM := target/wasm32-wasip1/release/rosetta.wasm
 MAX_WASM_BYTES := 1048576
 CARGO ?= cargo
+SOAK_RECORDS ?= 10000000
 
-.PHONY: build demo test lint bench fmt clean
+.PHONY: build demo test lint bench soak fmt clean
 
 build:
 	$(CARGO) build --release --lib --target wasm32-wasip1
@@ -36,6 +38,9 @@ test: build lint
 
 bench: build
 	ROSETTA_WASM=$(CURDIR)/$(WASM) $(CARGO) bench --profile host --bench fuel
+
+soak: build
+	ROSETTA_WASM=$(CURDIR)/$(WASM) $(CARGO) run --quiet --profile host --example soak -- $(SOAK_RECORDS)
 
 fmt:
 	$(CARGO) fmt --all
