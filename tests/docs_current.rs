@@ -23,6 +23,39 @@ fn formats_page_carries_every_line_of_the_parsers_docs() {
             "src/formats/nginx_ingress.rs",
             include_str!("../src/formats/nginx_ingress.rs"),
         ),
+        (
+            "src/formats/auto.rs",
+            include_str!("../src/formats/auto.rs"),
+        ),
+        (
+            "src/formats/json.rs",
+            include_str!("../src/formats/json.rs"),
+        ),
+        (
+            "src/formats/logfmt.rs",
+            include_str!("../src/formats/logfmt.rs"),
+        ),
+        (
+            "src/formats/klog.rs",
+            include_str!("../src/formats/klog.rs"),
+        ),
+        (
+            "src/formats/golog.rs",
+            include_str!("../src/formats/golog.rs"),
+        ),
+        (
+            "src/formats/nginx_error.rs",
+            include_str!("../src/formats/nginx_error.rs"),
+        ),
+        ("src/formats/clf.rs", include_str!("../src/formats/clf.rs")),
+        (
+            "src/formats/apache_error.rs",
+            include_str!("../src/formats/apache_error.rs"),
+        ),
+        (
+            "src/formats/syslog.rs",
+            include_str!("../src/formats/syslog.rs"),
+        ),
     ] {
         for line in module_doc(source) {
             let text = line.trim_start_matches('#').trim();

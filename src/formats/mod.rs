@@ -16,8 +16,17 @@
 //!   where a line cannot be split unambiguously the parser says so with a
 //!   [`Suspicion`] and leaves the ambiguous fields out.
 
+pub mod apache_error;
+pub mod auto;
+pub mod clf;
 pub mod envoy;
+pub mod golog;
+pub mod json;
+pub mod klog;
+pub mod logfmt;
+pub mod nginx_error;
 pub mod nginx_ingress;
+pub mod syslog;
 
 use crate::time::Timestamp;
 use std::fmt;
@@ -387,6 +396,362 @@ pub(crate) fn tokens_in<const N: usize>(line: &[u8], from: usize, to: usize) -> 
         *slot = line.get(start + 1..end).filter(|t| !t.is_empty())?;
     }
     Some(out)
+}
+
+// ---------------------------------------------------------------------------
+// Pairs: fields whose names come from the line (logfmt).
+// ---------------------------------------------------------------------------
+
+/// The most pairs [`Pairs`] takes from one line: a line with more distinct
+/// keys keeps the first ones and is flagged [`Suspicion::OutOfRange`]. The
+/// cap keeps the first-wins check on repeated keys linear, and keeps one
+/// noisy line from adding hundreds of fields to an index mapping.
+pub const MAX_PAIRS: usize = 64;
+
+/// Fields whose names are read from the line itself (logfmt keys), in
+/// order, plus what the parser suspects.
+///
+/// Invariants, as for [`Fields`]: every key is a sub-slice of the line cut
+/// at escape-unit boundaries, so it is valid JSON string content written
+/// between quotes as it is; every value keeps [`Value`]'s invariants. A key
+/// is held once: the first occurrence wins. At most [`MAX_PAIRS`] pairs.
+#[derive(Debug, Default)]
+pub struct Pairs<'a> {
+    list: Vec<(&'a [u8], Value<'a>)>,
+    /// Two hashes of every key held (see [`name_bits`]).
+    names: (u64, u64),
+    /// Set when part of the line could not be attributed unambiguously.
+    pub suspect: Option<Suspicion>,
+}
+
+impl<'a> Pairs<'a> {
+    /// An empty set with room for a typical line.
+    pub fn new() -> Self {
+        Pairs::reusing(Vec::with_capacity(16))
+    }
+
+    /// An empty set that takes over `list`'s allocation (see
+    /// [`Pairs::into_list`]).
+    pub fn reusing(list: Vec<(&'static [u8], Value<'static>)>) -> Self {
+        Pairs {
+            list: relifetime(list),
+            names: (0, 0),
+            suspect: None,
+        }
+    }
+
+    /// Gives the list's allocation back, emptied (for [`Pairs::reusing`]).
+    pub fn into_list(self) -> Vec<(&'static [u8], Value<'static>)> {
+        relifetime(self.list)
+    }
+
+    /// Forgets every pair, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.list.clear();
+        self.names = (0, 0);
+        self.suspect = None;
+    }
+
+    /// Adds a pair unless its key is already held (the first occurrence
+    /// wins) or [`MAX_PAIRS`] are held; returns whether it was added.
+    pub fn insert(&mut self, key: &'a [u8], value: Value<'a>) -> bool {
+        if self.list.len() >= MAX_PAIRS || self.has_key(key) {
+            return false;
+        }
+        let (a, b) = name_bits(key);
+        self.names.0 |= a;
+        self.names.1 |= b;
+        self.list.push((key, value));
+        true
+    }
+
+    /// Whether a pair has the key `key` (escapes compared as written).
+    pub fn has_key(&self, key: &[u8]) -> bool {
+        let (a, b) = name_bits(key);
+        self.names.0 & a != 0 && self.names.1 & b != 0 && self.list.iter().any(|(k, _)| *k == key)
+    }
+
+    /// The value of the pair with the key `key`.
+    pub fn get(&self, key: &[u8]) -> Option<Value<'a>> {
+        self.list.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// The pairs in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &(&'a [u8], Value<'a>)> {
+        self.list.iter()
+    }
+
+    /// The pairs in the order they were added, as a slice.
+    pub fn as_slice(&self) -> &[(&'a [u8], Value<'a>)] {
+        &self.list
+    }
+
+    /// How many pairs there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Whether no more pairs can be added.
+    pub fn is_full(&self) -> bool {
+        self.list.len() >= MAX_PAIRS
+    }
+
+    /// Records a suspicion, keeping the graver one (as [`Fields::flag`]).
+    pub(crate) fn flag(&mut self, suspicion: Suspicion) {
+        if self.suspect != Some(Suspicion::QuoteInjection) {
+            self.suspect = Some(suspicion);
+        }
+    }
+
+    /// Drops the pairs after the first `len` (a parser undoing its work on
+    /// a line that turned out not to be of its format).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.list.truncate(len);
+        self.names = self.list.iter().fold((0, 0), |(x, y), (k, _)| {
+            let (a, b) = name_bits(k);
+            (x | a, y | b)
+        });
+    }
+
+    /// Replaces the value of the pair at `index`, if there is one.
+    pub(crate) fn set_value(&mut self, index: usize, value: Value<'a>) {
+        if let Some(slot) = self.list.get_mut(index) {
+            slot.1 = value;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Quoted values inside the escaped line, and one level of unescaping.
+//
+// A format that quotes its values with `"` and escapes with `\` (logfmt,
+// RFC 5424 structured data, Apache's `%r` and `%i`) arrives escaped twice:
+// its quote is the JSON escape `\"`, its backslash is `\\`, so an escaped
+// quote of the format is `\\\"` and an escaped backslash `\\\\`.
+// ---------------------------------------------------------------------------
+
+/// Where the value that starts at `from` (just after an opening `\"`)
+/// ends: the position of the backslash of the closing `\"`, and whether the
+/// value holds a backslash of the format's own (`\\` in the line), so that
+/// [`unescape_once`] is needed to read it. The format's escaped quotes and
+/// backslashes (`\\\"`, `\\\\`) are stepped over. `None` when no closing
+/// quote follows. One word-at-a-time search per backslash: linear.
+pub(crate) fn quoted_end(line: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut at = from;
+    let mut escaped = false;
+    loop {
+        let p = crate::scan::find_in(line, at, line.len(), b'\\')?;
+        match line.get(p + 1)? {
+            b'"' => return Some((p, escaped)),
+            b'\\' => {
+                escaped = true;
+                // The unit after the format's backslash starts at `p + 2`;
+                // when it is itself an escape, its first two bytes go too
+                // (`\\\"`, `\\\\`, `\\\n`, or `\\\u00e9` whose hex digits
+                // follow as plain bytes).
+                at = if line.get(p + 2) == Some(&b'\\') {
+                    p + 4
+                } else {
+                    p + 2
+                };
+            }
+            _ => at = p + 2,
+        }
+    }
+}
+
+/// Appends `src`, content read by [`quoted_end`], to `out` with the
+/// format's escapes resolved one level: `\\\"` becomes `\"`, `\\\\` becomes
+/// `\\`, `\\n` (and `b`, `f`, `r`, `t`) becomes `\n`, `\\/` becomes `/`,
+/// `\\uXXXX` becomes `\uXXXX`. A backslash of the format followed by
+/// anything else (`\x41`, `\a`) is not a JSON escape and is kept as the
+/// literal backslash `\\`. Every other unit is copied as it is, so the
+/// output is valid JSON string content whatever `src` holds. Bulk copies
+/// between backslashes, found a word at a time.
+pub(crate) fn unescape_once(src: &[u8], out: &mut Vec<u8>) {
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(p) = crate::scan::find_in(src, from, src.len(), b'\\') {
+        if src.get(p + 1) != Some(&b'\\') {
+            // A JSON escape of one character of the value: kept.
+            from = p + 2;
+            continue;
+        }
+        let replaced: Option<(&[u8], usize)> = match src.get(p + 2) {
+            Some(b'\\') => match src.get(p + 3) {
+                Some(b'"') => Some((b"\\\"", p + 4)),
+                Some(b'\\') => Some((b"\\\\", p + 4)),
+                _ => None,
+            },
+            Some(b'/') => Some((b"/", p + 3)),
+            Some(&c @ (b'b' | b'f' | b'n' | b'r' | b't')) => {
+                out.extend_from_slice(src.get(copied..p).unwrap_or_default());
+                out.push(b'\\');
+                out.push(c);
+                copied = p + 3;
+                from = p + 3;
+                continue;
+            }
+            Some(b'u') => match src.get(p + 3..p + 7) {
+                Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => {
+                    out.extend_from_slice(src.get(copied..p).unwrap_or_default());
+                    out.push(b'\\');
+                    copied = p + 2;
+                    from = p + 7;
+                    continue;
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match replaced {
+            Some((with, next)) => {
+                out.extend_from_slice(src.get(copied..p).unwrap_or_default());
+                out.extend_from_slice(with);
+                copied = next;
+                from = next;
+            }
+            // A literal backslash: `\\` kept, the next unit read as usual.
+            None => from = p + 2,
+        }
+    }
+    out.extend_from_slice(src.get(copied..).unwrap_or_default());
+}
+
+/// Whether the quote whose `"` byte is at `q` (its JSON escape's backslash
+/// at `q - 1`) was escaped in the log line itself, as Apache writes `\"`
+/// in `%r` and `%i` and nginx does with `escape=json`: the line's
+/// backslashes before that escape come in pairs (`\\`, one of the log's
+/// backslashes each), and an odd number of the log's backslashes escapes
+/// the quote. Reads back over the run of backslashes only; the runs before
+/// different quotes do not overlap, so a pass over all quotes is linear.
+pub(crate) fn is_escaped_quote(line: &[u8], q: usize) -> bool {
+    let Some(before) = q.checked_sub(1).and_then(|b| line.get(..b)) else {
+        return false;
+    };
+    let run = before.iter().rev().take_while(|&&b| b == b'\\').count();
+    (run / 2) % 2 == 1
+}
+
+/// The position of the first occurrence of `needle` in `line[from..to]`:
+/// a word-at-a-time search for its first byte, then a comparison. Linear
+/// for a needle of a few bytes (the comparisons cost its length at most
+/// per occurrence of the first byte).
+pub(crate) fn find_str(line: &[u8], from: usize, to: usize, needle: &[u8]) -> Option<usize> {
+    let (&first, _) = needle.split_first()?;
+    let to = to.min(line.len());
+    let mut at = from;
+    while let Some(p) = crate::scan::find_in(line, at, to, first) {
+        if line.get(p..p + needle.len()) == Some(needle) && p + needle.len() <= to {
+            return Some(p);
+        }
+        at = p + 1;
+    }
+    None
+}
+
+/// The end of the run of ASCII digits starting at `from` (`from` itself
+/// when there is none).
+pub(crate) fn digits_end(line: &[u8], from: usize) -> usize {
+    from + line
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// Whether `line[at..]` starts with `N` bytes that fit `shape`, where `9`
+/// in the shape stands for any ASCII digit and every other byte for
+/// itself (`b"9999/99/99 99:99:99"`).
+pub(crate) fn has_shape(line: &[u8], at: usize, shape: &[u8]) -> bool {
+    let Some(bytes) = line.get(at..at + shape.len()) else {
+        return false;
+    };
+    bytes.iter().zip(shape).all(|(&b, &s)| {
+        if s == b'9' {
+            b.is_ascii_digit()
+        } else {
+            b == s
+        }
+    })
+}
+
+/// The position of the first byte that is not a space, from `from` on.
+pub(crate) fn skip_spaces(line: &[u8], from: usize) -> usize {
+    from + line
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&b| b == b' ')
+        .count()
+}
+
+#[cfg(test)]
+/// Pairs rendered as [`render`] renders fields: the format (and suspicion)
+/// on the first line, then `key:value` per pair.
+pub(crate) fn render_pairs(outcome: Outcome, pairs: &Pairs<'_>) -> Vec<String> {
+    let format = match outcome {
+        Ok(format) => format,
+        Err(mismatch) => return vec![mismatch.to_string()],
+    };
+    let mut fields = Fields::new();
+    fields.suspect = pairs.suspect;
+    let mut out = render(Ok(format), &fields);
+    for line in pairs.iter().map(|&(key, value)| {
+        let mut one = Fields::new();
+        one.push("k", value);
+        let text = render(Ok(""), &one).pop().unwrap_or_default();
+        format!("{}:{}", String::from_utf8_lossy(key), &text[2..])
+    }) {
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+/// Checks that `run` costs time linear in its input: a line of about 64
+/// KiB built by `make` must cost at most four times what eight lines of
+/// about 8 KiB cost (a quadratic parser costs eight times as much), and
+/// under a second. The best of five runs of each is taken, so that noise
+/// from a busy machine does not fail the test.
+pub(crate) fn assert_linear(name: &str, make: impl Fn(usize) -> Vec<u8>, run: impl Fn(&[u8])) {
+    use std::time::{Duration, Instant};
+    let small = make(8 << 10);
+    let large = make(64 << 10);
+    assert!(
+        large.len() >= 60 << 10,
+        "{name}: the large line is too short"
+    );
+    let best = |f: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let t_small = best(&|| {
+        for _ in 0..8 {
+            run(&small);
+        }
+    });
+    let t_large = best(&|| run(&large));
+    assert!(
+        t_large <= t_small * 4 + Duration::from_millis(2),
+        "{name}: 64 KiB took {t_large:?}, 8 x 8 KiB took {t_small:?}"
+    );
+    assert!(
+        t_large < Duration::from_secs(1),
+        "{name}: 64 KiB took {t_large:?}"
+    );
 }
 
 #[cfg(test)]
