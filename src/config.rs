@@ -517,6 +517,20 @@ impl Loader<'_> {
         }
     }
 
+    /// A string written out as a record key: no quotes, backslashes or
+    /// control characters, which would need escaping.
+    fn record_key(&self, decl: &KeyDoc, entry: &Entry) -> Result<String, ConfigError> {
+        let s = self.string(decl, entry)?;
+        if s.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+            return Err(self.out_of_range(
+                decl,
+                entry,
+                "string without quotes, backslashes or control characters".into(),
+            ));
+        }
+        Ok(s)
+    }
+
     fn choice(&self, decl: &KeyDoc, entry: &Entry) -> Result<String, ConfigError> {
         let Kind::Choice(list) = decl.kind else {
             return Err(self.wrong(decl, entry));
@@ -615,7 +629,7 @@ impl Loader<'_> {
                 "annotations" => route.annotations = self.globs(&decl, entry)?,
                 "parsers" => route.parsers = self.chain(&decl, entry)?,
                 "keep_log" => route.keep_log = Some(self.boolean(&decl, entry)?),
-                _ => route.into = Some(self.string(&decl, entry)?),
+                _ => route.into = Some(self.record_key(&decl, entry)?),
             }
         }
         if route.parsers.is_empty() {
@@ -711,7 +725,7 @@ impl Config {
                 "log_key" => config.log_key = loader.string(&decl, entry)?,
                 "keep_log" => config.keep_log = loader.boolean(&decl, entry)?,
                 "annotations" => config.annotations = loader.boolean(&decl, entry)?,
-                "merge_key" => config.merge_key = loader.string(&decl, entry)?,
+                "merge_key" => config.merge_key = loader.record_key(&decl, entry)?,
                 "tag_prefix" => config.tag_prefix = loader.string(&decl, entry)?,
                 _ => {
                     config.parsers_file = Some(NameAt {
@@ -855,6 +869,11 @@ types = "b:integer"
                 "duplicate",
                 "keep_log = true\nkeep_log = false\n",
                 "rosetta.toml:2: key 'keep_log' is defined twice",
+            ),
+            (
+                "merge key with a quote",
+                "merge_key = 'a\"b'\n",
+                "rosetta.toml:1: 'merge_key' must be a string without quotes, backslashes or control characters",
             ),
             (
                 "route without parsers",

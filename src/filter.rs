@@ -23,7 +23,8 @@
 
 use crate::config::{Config, ConfigError};
 use crate::envelope;
-use crate::formats::{self, Fields, Mismatch, Value, relifetime};
+use crate::formats::auto::{self, Format, Parsed};
+use crate::formats::{self, Fields, Mismatch, Pairs, Value, relifetime};
 use crate::msgpack;
 use crate::out::Out;
 use crate::record::{self, Kind, Member};
@@ -85,6 +86,9 @@ pub struct Filter {
     members: Cell<Vec<Member<'static>>>,
     inner: Cell<Vec<Member<'static>>>,
     fields: Cell<Vec<(&'static str, Value<'static>)>>,
+    pairs: Cell<Vec<(&'static [u8], Value<'static>)>>,
+    /// One unescaping buffer per parser of the longest chain.
+    scratch: Cell<Vec<Vec<u8>>>,
     /// Lines for fluent-bit's stderr, taken by the ABI after each call.
     notices: Cell<Vec<String>>,
     /// Parser names already reported unknown.
@@ -98,8 +102,8 @@ pub struct Filter {
     cache: Cell<DecisionCache>,
 }
 
-const ENVOY: &[ParserRef] = &[ParserRef::Builtin(Builtin::Envoy)];
-const NGINX_INGRESS: &[ParserRef] = &[ParserRef::Builtin(Builtin::NginxIngress)];
+const ENVOY: &[ParserRef] = &[ParserRef::Builtin(Builtin::Format(Format::Envoy))];
+const NGINX_INGRESS: &[ParserRef] = &[ParserRef::Builtin(Builtin::Format(Format::NginxIngress))];
 
 impl Filter {
     /// A filter running `config` (or reporting why it could not be loaded).
@@ -114,6 +118,8 @@ impl Filter {
             members: Cell::new(Vec::with_capacity(8)),
             inner: Cell::new(Vec::new()),
             fields: Cell::new(Vec::with_capacity(32)),
+            pairs: Cell::new(Vec::new()),
+            scratch: Cell::new(Vec::new()),
             notices: Cell::new(Vec::new()),
             warned: Cell::new(Vec::new()),
             cache: Cell::new(DecisionCache::default()),
@@ -217,12 +223,20 @@ impl Filter {
         }
         let line = cri.map_or(line, |c| c.message);
         let mut fields = Fields::reusing(self.fields.take());
-        match apply(plan.chain, line, &mut fields) {
-            Ok(()) => {
-                if let Some(c) = cri {
-                    add_cri_fields(members, &c, &mut fields);
-                }
-                write_parsed(members, line_at, &fields, &plan, buf);
+        let mut pairs = Pairs::reusing(self.pairs.take());
+        let mut scratch = self.scratch.take();
+        if scratch.len() < plan.chain.len() {
+            scratch.resize_with(plan.chain.len(), Vec::new);
+        }
+        match apply(plan.chain, line, &mut scratch, &mut fields, &mut pairs) {
+            Ok(parsed) => {
+                let got = Got {
+                    parsed,
+                    fields: &fields,
+                    pairs: &pairs,
+                    cri,
+                };
+                write_parsed(members, line_at, &got, &plan, config, buf);
             }
             Err(mismatch) => {
                 let why = match plan.route {
@@ -233,6 +247,8 @@ impl Filter {
             }
         }
         self.fields.set(fields.into_list());
+        self.pairs.set(pairs.into_list());
+        self.scratch.set(scratch);
     }
 
     /// What `rosetta_filter` applies to a record: an annotation, else the
@@ -321,46 +337,59 @@ impl Filter {
 }
 
 /// Runs the chain: the first parser that reads the line wins; when none
-/// does, the last one's mismatch.
-fn apply<'a>(chain: &[ParserRef], line: &'a [u8], fields: &mut Fields<'a>) -> Result<(), Mismatch> {
+/// does, the last one's mismatch. Each parser gets its own unescaping
+/// buffer (`scratch` has one per parser), so that what a failed attempt
+/// left there cannot be mistaken for the winner's.
+fn apply<'a>(
+    chain: &[ParserRef],
+    line: &'a [u8],
+    scratch: &'a mut [Vec<u8>],
+    fields: &mut Fields<'a>,
+    pairs: &mut Pairs<'a>,
+) -> Result<Parsed<'a>, Mismatch> {
     let mut last = Mismatch {
         format: "none",
         expected: "a parser",
         at: 0,
     };
-    for p in chain {
+    for (p, scratch) in chain.iter().zip(scratch.iter_mut()) {
         fields.clear();
-        let outcome = match p {
-            ParserRef::Builtin(Builtin::Envoy) => formats::envoy::parse(line, fields),
-            ParserRef::Builtin(Builtin::NginxIngress) => {
-                formats::nginx_ingress::parse(line, fields)
+        pairs.clear();
+        let outcome = match *p {
+            // The family, text and JSON told apart per line, as
+            // `rosetta_envoy` applies it.
+            ParserRef::Builtin(Builtin::Format(Format::Envoy)) => {
+                formats::envoy::parse_with_scratch(line, scratch, fields).map(Parsed::Fields)
             }
-            ParserRef::Builtin(Builtin::Auto) => auto(line, fields),
+            ParserRef::Builtin(Builtin::Format(f)) => {
+                auto::parse_as(f, line, scratch, fields, pairs)
+            }
+            ParserRef::Builtin(Builtin::Auto) => auto::parse(line, scratch, fields, pairs),
             ParserRef::Builtin(Builtin::None) | ParserRef::User(_) => continue,
         };
         match outcome {
-            Ok(_) => return Ok(()),
+            Ok(parsed) => return Ok(parsed),
             Err(m) => last = m,
         }
     }
     Err(last)
 }
 
-fn auto<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> formats::Outcome {
-    formats::envoy::parse(line, fields).or_else(|_| {
-        fields.clear();
-        formats::nginx_ingress::parse(line, fields)
-    })
+/// What a successful chain produced, for the writer.
+struct Got<'g, 'a> {
+    parsed: Parsed<'a>,
+    fields: &'g Fields<'a>,
+    pairs: &'g Pairs<'a>,
+    cri: Option<envelope::Cri<'a>>,
 }
 
-/// The CRI envelope's stream and time, for a record that has neither.
-fn add_cri_fields<'a>(members: &[Member<'_>], cri: &envelope::Cri<'a>, fields: &mut Fields<'a>) {
-    let has = |key: &[u8]| members.iter().any(|m| m.key == key);
-    if !has(b"stream") {
-        fields.push("stream", Value::Text(cri.stream.as_str().as_bytes()));
-    }
-    if !has(b"time") {
-        fields.push("time", Value::Text(cri.time));
+impl Got<'_, '_> {
+    fn suspect(&self) -> Option<formats::Suspicion> {
+        match self.parsed {
+            Parsed::Fields(_) => self.fields.suspect,
+            Parsed::Pairs(_) => self.pairs.suspect,
+            Parsed::Object(_) => None,
+        }
     }
 }
 
@@ -405,24 +434,37 @@ fn annotate_bool(members: &[Member<'_>], key: &str, buf: &mut Vec<u8>) {
 fn write_parsed(
     members: &[Member<'_>],
     line_at: usize,
-    fields: &Fields<'_>,
+    got: &Got<'_, '_>,
     plan: &Plan<'_>,
+    config: &Config,
     buf: &mut Vec<u8>,
 ) {
-    let size = members_size(members) * 2 + fields.len() * 48 + 64;
+    let object_len = match got.parsed {
+        Parsed::Object(text) => text.len(),
+        _ => 0,
+    };
+    let size =
+        members_size(members) * 2 + (got.fields.len() + got.pairs.len()) * 48 + object_len + 128;
     let mut out = Out::begin(buf, size);
-    let keep_line = plan.keep_log || fields.suspect.is_some();
-    // Under `into`, parsed fields cannot collide with the input's members;
-    // only `into` itself can.
-    let collides = |key: &[u8]| match plan.into {
-        Some(into) => key == into.as_bytes(),
-        None => fields.has_name(key),
+    let suspect = got.suspect();
+    let keep_line = plan.keep_log || suspect.is_some();
+    // Where the parsed members go: a fixed-schema parser's at the top level
+    // unless the route says `into`; dynamic keys (JSON, logfmt) always
+    // under one key, so that they cannot collide with the record's.
+    let container = match (got.parsed, plan.into) {
+        (_, Some(into)) => Some(into),
+        (Parsed::Fields(_), None) => None,
+        (_, None) => Some(config.merge_key.as_str()),
+    };
+    let taken = |key: &[u8]| match container {
+        Some(c) => key == c.as_bytes(),
+        None => got.fields.has_name(key),
     };
     for (i, m) in members.iter().enumerate() {
         if i == line_at && !keep_line {
             continue;
         }
-        if collides(m.key) {
+        if taken(m.key) {
             let mut key = Vec::with_capacity(keys::ORIGINAL_PREFIX.len() + m.key.len());
             key.extend_from_slice(keys::ORIGINAL_PREFIX.as_bytes());
             key.extend_from_slice(m.key);
@@ -431,15 +473,32 @@ fn write_parsed(
         }
         out.raw_member(m.span);
     }
-    match plan.into {
-        Some(into) => {
-            out.open(into);
-            out.values(fields.as_slice());
+    match (got.parsed, container) {
+        (Parsed::Object(text), Some(c)) => out.raw_value(c, text),
+        (Parsed::Pairs(_), Some(c)) => {
+            out.open(c);
+            out.values(got.pairs.as_slice());
             out.close();
         }
-        None => out.values(fields.as_slice()),
+        (_, Some(c)) => {
+            out.open(c);
+            out.values(got.fields.as_slice());
+            out.close();
+        }
+        (_, None) => out.values(got.fields.as_slice()),
     }
-    if let Some(s) = fields.suspect {
+    // A raw CRI envelope's stream and time, where nothing else has them.
+    if let Some(cri) = got.cri {
+        let free =
+            |key: &str| !members.iter().any(|m| m.key == key.as_bytes()) && !taken(key.as_bytes());
+        if free("stream") {
+            out.str("stream", cri.stream.as_str());
+        }
+        if free("time") {
+            out.bytes("time", cri.time);
+        }
+    }
+    if let Some(s) = suspect {
         out.str(keys::SUSPECT, s.as_str());
     }
     out.finish();

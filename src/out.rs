@@ -115,6 +115,13 @@ impl<'b> Out<'b> {
         self.put(&text);
     }
 
+    /// A member whose value is valid JSON text (checked by the caller),
+    /// under a plain key.
+    pub fn raw_value(&mut self, key: &str, json: &[u8]) {
+        self.key(key);
+        self.put(json);
+    }
+
     /// A boolean member.
     pub fn bool(&mut self, key: &str, value: bool) {
         self.key(key);
@@ -124,10 +131,13 @@ impl<'b> Out<'b> {
     /// Members from parsed fields, in order, written into one slice held
     /// in locals and sized once for all of them (the per-record hot path:
     /// about thirty fields per access-log line).
-    pub fn values(&mut self, list: &[(&str, Value<'_>)]) {
+    ///
+    /// Names are `&str` (a parser's fixed names) or escaped JSON string
+    /// content (`&[u8]`, logfmt's keys): either is written as it is.
+    pub fn values<K: AsRef<[u8]>>(&mut self, list: &[(K, Value<'_>)]) {
         let room: usize = list
             .iter()
-            .map(|&(name, value)| field_room(name, value))
+            .map(|(name, value)| field_room(name.as_ref(), *value))
             .sum();
         let end = self.pos + room;
         if end > self.buf.len() {
@@ -138,13 +148,14 @@ impl<'b> Out<'b> {
         };
         let mut w = Cursor { dst, at: 0 };
         let mut comma = self.comma;
-        for &(name, value) in list {
+        for (name, value) in list {
+            let value = *value;
             if comma {
                 w.byte(b',');
             }
             comma = true;
             w.byte(b'"');
-            w.put(name.as_bytes());
+            w.put(name.as_ref());
             match value {
                 Value::Text(t) => {
                     w.put(b"\":\"");
@@ -206,7 +217,7 @@ impl<'b> Out<'b> {
 /// The most bytes [`Out::values`] writes for one field: `,"name":` and the
 /// value (a text with its quotes, at most 20 digits and a sign, a time).
 #[inline(always)]
-fn field_room(name: &str, value: Value<'_>) -> usize {
+fn field_room(name: &[u8], value: Value<'_>) -> usize {
     name.len()
         + 4
         + match value {

@@ -38,6 +38,7 @@
 //! its built-in equivalent.
 
 use crate::config::{Config, ConfigError, ConfigProblem, NameAt, Route, Stream};
+use crate::formats::auto::Format;
 use crate::record::{self, Kind, Member};
 
 /// A built-in parser.
@@ -45,32 +46,83 @@ use crate::record::{self, Kind, Member};
 pub enum Builtin {
     /// Pass the record through unchanged.
     None,
-    /// Pick the format from the line's first bytes.
+    /// Pick the format from the line's first bytes ([`crate::formats::auto`]).
     Auto,
-    /// The Envoy family: Envoy text, Istio text, Envoy/Istio JSON.
-    Envoy,
-    /// ingress-nginx access logs.
-    NginxIngress,
+    /// One format. `Format::Envoy` is the whole Envoy family (text and
+    /// JSON, told apart per line), as `rosetta_envoy` applies it.
+    Format(Format),
 }
 
-/// rosetta's own parser names.
+/// rosetta's own parser names: `none`, `auto`, each format's name
+/// (docs/formats.md) and `istio` for the Envoy family.
 pub const BUILTIN: &[(&str, Builtin)] = &[
     ("none", Builtin::None),
     ("auto", Builtin::Auto),
-    ("envoy", Builtin::Envoy),
-    ("istio", Builtin::Envoy),
-    ("nginx-ingress", Builtin::NginxIngress),
+    ("envoy", Builtin::Format(Format::Envoy)),
+    ("istio", Builtin::Format(Format::Envoy)),
+    ("envoy-json", Builtin::Format(Format::EnvoyJson)),
+    ("nginx-ingress", Builtin::Format(Format::NginxIngress)),
+    ("json", Builtin::Format(Format::Json)),
+    ("logfmt", Builtin::Format(Format::Logfmt)),
+    ("klog", Builtin::Format(Format::Klog)),
+    ("go-log", Builtin::Format(Format::GoLog)),
+    ("nginx-error", Builtin::Format(Format::NginxError)),
+    ("apache", Builtin::Format(Format::Apache)),
+    ("nginx", Builtin::Format(Format::Nginx)),
+    ("apache-error", Builtin::Format(Format::ApacheError)),
+    ("syslog-rfc5424", Builtin::Format(Format::Syslog5424)),
+    ("syslog-rfc3164", Builtin::Format(Format::Syslog3164)),
 ];
 
 /// fluent-bit's stock `parsers.conf` names and the built-in each maps to.
-/// `mongodb`, `kube-custom` (a tag parser) and `kmsg-netfilter-log` have no
-/// equivalent: load fluent-bit's file with `parsers_file` to run their
-/// regexes.
+/// `cri` is the runtime's envelope, which rosetta always splits: the
+/// message then goes to `auto`. `mongodb`, `kube-custom` (a tag parser)
+/// and `kmsg-netfilter-log` have no equivalent: load fluent-bit's file with
+/// `parsers_file` to run their regexes.
 pub const STOCK: &[(&str, Builtin)] = &[
-    ("envoy", Builtin::Envoy),
-    ("istio-envoy-proxy", Builtin::Envoy),
-    ("k8s-nginx-ingress", Builtin::NginxIngress),
+    ("apache", Builtin::Format(Format::Apache)),
+    ("apache2", Builtin::Format(Format::Apache)),
+    ("apache_error", Builtin::Format(Format::ApacheError)),
+    ("nginx", Builtin::Format(Format::Nginx)),
+    ("k8s-nginx-ingress", Builtin::Format(Format::NginxIngress)),
+    ("json", Builtin::Format(Format::Json)),
+    ("docker", Builtin::Format(Format::Json)),
+    ("logfmt", Builtin::Format(Format::Logfmt)),
+    ("docker-daemon", Builtin::Format(Format::Logfmt)),
+    ("syslog-rfc5424", Builtin::Format(Format::Syslog5424)),
+    ("syslog-rfc3164", Builtin::Format(Format::Syslog3164)),
+    ("syslog-rfc3164-local", Builtin::Format(Format::Syslog3164)),
+    ("envoy", Builtin::Format(Format::Envoy)),
+    ("istio-envoy-proxy", Builtin::Format(Format::Envoy)),
+    ("cri", Builtin::Auto),
 ];
+
+/// The parser names, as the table in `docs/configuration.md`.
+pub fn names_table() -> String {
+    let label = |b: Builtin| match b {
+        Builtin::None => "pass the record through unchanged".to_string(),
+        Builtin::Auto => "pick the format from the line's first bytes".to_string(),
+        Builtin::Format(f) => format!("the `{}` format", f.name()),
+    };
+    let mut s = String::from(
+        "| name | what it runs | also known as (fluent-bit stock names) |\n|---|---|---|\n",
+    );
+    for &(name, b) in BUILTIN {
+        let stock: Vec<String> = STOCK
+            .iter()
+            .filter(|&&(_, sb)| sb == b)
+            .map(|(n, _)| format!("`{n}`"))
+            .collect();
+        let what = if name == "istio" || name == "envoy" {
+            "the Envoy family: Envoy and Istio text, Envoy/Istio JSON, told apart per line"
+                .to_string()
+        } else {
+            label(b)
+        };
+        s.push_str(&format!("| `{name}` | {what} | {} |\n", stock.join(", ")));
+    }
+    s
+}
 
 /// A parser a route or annotation names, resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -674,19 +726,29 @@ mod tests {
         );
         assert_eq!(resolve("mine", &user), Some(ParserRef::User(0)));
         // rosetta's own names come first, then user parsers, then stock.
-        assert_eq!(
-            resolve("envoy", &user),
-            Some(ParserRef::Builtin(Builtin::Envoy))
-        );
-        assert_eq!(
-            resolve("istio-envoy-proxy", &[]),
-            Some(ParserRef::Builtin(Builtin::Envoy))
-        );
+        let envoy = Some(ParserRef::Builtin(Builtin::Format(Format::Envoy)));
+        assert_eq!(resolve("envoy", &user), envoy);
+        assert_eq!(resolve("istio-envoy-proxy", &[]), envoy);
         assert_eq!(
             resolve("k8s-nginx-ingress", &[]),
-            Some(ParserRef::Builtin(Builtin::NginxIngress))
+            Some(ParserRef::Builtin(Builtin::Format(Format::NginxIngress)))
         );
+        // Every format has its own name.
+        for f in Format::ALL {
+            let want = Some(ParserRef::Builtin(Builtin::Format(f)));
+            assert_eq!(resolve(f.name(), &[]), want, "{f:?}");
+        }
         assert_eq!(resolve("onigmo", &user), None);
+    }
+
+    #[test]
+    fn the_names_table_is_current() {
+        let doc = include_str!("../docs/configuration.md");
+        let table = names_table();
+        assert!(
+            doc.contains(&table),
+            "docs/configuration.md must contain:\n{table}"
+        );
     }
 
     #[test]

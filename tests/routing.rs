@@ -11,6 +11,8 @@
 mod common;
 
 use common::*;
+use rosetta::formats::auto::Format;
+use rosetta::route::Builtin;
 use rosetta_host::{Body, to_fluent_bit_json};
 use serde_json::Value;
 
@@ -109,7 +111,7 @@ parsers = ["envoy", "nginx-ingress"]
 
 fn cases() -> Vec<Case> {
     let k = |c: &str, a: &[(&str, &str)]| Some(kubernetes(c, a, &[]));
-    let mut cases = vec![
+    let cases = vec![
         Case {
             name: "no file: the default `auto` reads an istio line",
             toml: None,
@@ -310,25 +312,6 @@ fn cases() -> Vec<Case> {
             want: Ran::Envoy,
         },
     ];
-    // Every fluent-bit stock name rosetta maps, by annotation.
-    for (stock, builtin) in rosetta::route::STOCK {
-        let (line, want) = match builtin {
-            rosetta::route::Builtin::Envoy => (ISTIO, Ran::Envoy),
-            rosetta::route::Builtin::NginxIngress => (NGINX, Ran::NginxIngress),
-            other => panic!("no sample line for {other:?}: add one to this table"),
-        };
-        cases.push(Case {
-            name: stock,
-            toml: Some("parsers = \"none\"\n"),
-            tag: APP_TAG,
-            record: record(
-                line,
-                "stdout",
-                k("productpage", &[("fluentbit.io/parser", stock)]),
-            ),
-            want,
-        });
-    }
     cases
 }
 
@@ -370,6 +353,77 @@ fn each_record_gets_the_parser_its_identity_selects() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A line each built-in reads (from each format's own documentation).
+fn sample(builtin: Builtin) -> &'static str {
+    match builtin {
+        Builtin::Format(Format::Envoy) | Builtin::Auto | Builtin::None => ISTIO,
+        Builtin::Format(Format::NginxIngress) => NGINX,
+        Builtin::Format(Format::Apache | Format::Nginx) => {
+            r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#
+        }
+        Builtin::Format(Format::ApacheError) => {
+            "[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187] File does not exist: /usr/local/apache2/htdocs/favicon.ico"
+        }
+        Builtin::Format(Format::Json) => r#"{"level":"info","msg":"hello","n":1}"#,
+        Builtin::Format(Format::Logfmt) => {
+            r#"time="2018-09-17T12:13:43Z" level=error msg="boom" source="collector.go:123""#
+        }
+        Builtin::Format(Format::Syslog5424) => {
+            r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] An application event log entry"#
+        }
+        Builtin::Format(Format::Syslog3164) => {
+            "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8"
+        }
+        Builtin::Format(f) => panic!("no sample line for {f:?}: add one to this table"),
+    }
+}
+
+/// Every fluent-bit stock name, given by annotation, reads its sample line
+/// exactly as the built-in it maps to does when a route names it.
+#[test]
+fn every_stock_name_runs_its_builtin() {
+    let mut failures = Vec::new();
+    for &(stock, builtin) in rosetta::route::STOCK {
+        let own = rosetta::route::BUILTIN
+            .iter()
+            .find(|(_, b)| *b == builtin)
+            .map(|(name, _)| *name)
+            .unwrap_or("none");
+        let rec = record(
+            sample(builtin),
+            "stdout",
+            Some(kubernetes(
+                "productpage",
+                &[("fluentbit.io/parser", stock)],
+                &[],
+            )),
+        );
+        let mut by_annotation = host("rosetta_filter");
+        by_annotation
+            .dot
+            .write("rosetta.toml", "parsers = \"none\"\n");
+        let mut by_route = host("rosetta_filter");
+        by_route.dot.write(
+            "rosetta.toml",
+            &format!("annotations = false\nparsers = \"{own}\"\n"),
+        );
+        let a = by_annotation.filter(APP_TAG, 0, 0, &rec);
+        let b = by_route.filter(APP_TAG, 0, 0, &rec);
+        let (Some(a), Some(b)) = (a.raw(), b.raw()) else {
+            failures.push(format!("{stock}: not kept"));
+            continue;
+        };
+        if a != b || a == &rec[..] || String::from_utf8_lossy(a).contains("rosetta.reason") {
+            failures.push(format!(
+                "{stock} -> {own}:\n  annotation: {}\n  route:      {}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
