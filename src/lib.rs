@@ -38,4 +38,5 @@ pub mod record;
 pub mod route;
 pub mod scan;
 pub mod time;
+pub mod timestamps;
 pub mod toml;

@@ -235,6 +235,27 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 // ---------------------------------------------------------------------------
+// Calendar access for the other layouts' parsers (`crate::timestamps`):
+// thin names over the arithmetic above, so there is one calendar.
+// ---------------------------------------------------------------------------
+
+/// The number of days in `month` (1-12) of `year`, leap years included.
+pub(crate) fn month_length(year: u32, month: u32) -> u32 {
+    days_in_month(year, month)
+}
+
+/// Days since 1970-01-01 of a date that exists (year 0 to 9999, month 1 to
+/// 12, day within its month).
+pub(crate) fn days_from_date(year: u32, month: u32, day: u32) -> i64 {
+    days_from_civil(year, month, day)
+}
+
+/// The date (year, month, day) of a count of days since 1970-01-01.
+pub(crate) fn date_from_days(days: i64) -> (i64, u32, u32) {
+    civil_from_days(days)
+}
+
+// ---------------------------------------------------------------------------
 // Small byte helpers: fixed-width digit fields, without indexing.
 // ---------------------------------------------------------------------------
 
