@@ -25,6 +25,7 @@
 
 use crate::config::{Config, ConfigError, ConfigProblem, FILE_NAME};
 use crate::filter::{Entry, Filter};
+use crate::time::Timestamp;
 use once_cell::unsync::OnceCell;
 use std::cell::UnsafeCell;
 
@@ -80,6 +81,8 @@ fn call(
     entry: Entry,
     tag_ptr: *const u8,
     tag_len: u32,
+    time_sec: u32,
+    time_nsec: u32,
     record_ptr: *const u8,
     record_len: u32,
 ) -> *const u8 {
@@ -99,7 +102,10 @@ fn call(
             .fixed
             .get_or_init(|| Box::new(Filter::new(Ok(Config::default())))),
     };
-    filter.run(entry, tag, record, &mut instance.out);
+    let time = Timestamp::new(i64::from(time_sec), time_nsec, 9)
+        .or_else(|| Timestamp::new(i64::from(time_sec), 0, 0))
+        .unwrap_or_default();
+    filter.run(entry, tag, time, record, &mut instance.out);
     for line in filter.take_notices() {
         write_stderr(&line);
     }
@@ -112,12 +118,20 @@ fn call(
 pub extern "C" fn rosetta_filter(
     tag: *const u8,
     tag_len: u32,
-    _time_sec: u32,
-    _time_nsec: u32,
+    time_sec: u32,
+    time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    call(Entry::Filter, tag, tag_len, record, record_len)
+    call(
+        Entry::Filter,
+        tag,
+        tag_len,
+        time_sec,
+        time_nsec,
+        record,
+        record_len,
+    )
 }
 
 /// The Envoy family (Envoy text, Istio text, Envoy/Istio JSON), no
@@ -126,12 +140,20 @@ pub extern "C" fn rosetta_filter(
 pub extern "C" fn rosetta_envoy(
     tag: *const u8,
     tag_len: u32,
-    _time_sec: u32,
-    _time_nsec: u32,
+    time_sec: u32,
+    time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    call(Entry::Envoy, tag, tag_len, record, record_len)
+    call(
+        Entry::Envoy,
+        tag,
+        tag_len,
+        time_sec,
+        time_nsec,
+        record,
+        record_len,
+    )
 }
 
 /// ingress-nginx access logs, no configuration file needed.
@@ -139,12 +161,20 @@ pub extern "C" fn rosetta_envoy(
 pub extern "C" fn rosetta_nginx_ingress(
     tag: *const u8,
     tag_len: u32,
-    _time_sec: u32,
-    _time_nsec: u32,
+    time_sec: u32,
+    time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    call(Entry::NginxIngress, tag, tag_len, record, record_len)
+    call(
+        Entry::NginxIngress,
+        tag,
+        tag_len,
+        time_sec,
+        time_nsec,
+        record,
+        record_len,
+    )
 }
 
 #[link(wasm_import_module = "wasi_snapshot_preview1")]

@@ -109,6 +109,18 @@ pub const TOP_KEYS: &[KeyDoc] = &[
         doc: "The key under which the members of a line that is itself JSON, or logfmt, or a user parser's captures are written (never at the top level, so that one application's keys cannot clash in type with another's in Elasticsearch).",
     },
     KeyDoc {
+        key: "normalise_time",
+        kind: Kind::Bool,
+        default: "true",
+        doc: "Write each parsed record's time (the parser's `start_time`, `time`, `timestamp`, `ts`, `@timestamp` or `date`, in any layout of docs/timestamps.md) as RFC 3339 UTC under `time_key`; a time no layout reads leaves `rosetta.reason`.",
+    },
+    KeyDoc {
+        key: "time_key",
+        kind: Kind::Str,
+        default: "\"timestamp\"",
+        doc: "The key of the normalised time. Not `@timestamp`, which fluent-bit's es output writes itself (docs/timestamps.md).",
+    },
+    KeyDoc {
         key: "tag_prefix",
         kind: Kind::Str,
         default: "\"kube.\"",
@@ -340,6 +352,10 @@ pub struct Config {
     pub annotations: bool,
     /// Where dynamic keys go.
     pub merge_key: String,
+    /// Normalise each record's time.
+    pub normalise_time: bool,
+    /// The key of the normalised time.
+    pub time_key: String,
     /// The tag prefix of container records.
     pub tag_prefix: String,
     /// A fluent-bit parsers file to load, and the line naming it.
@@ -369,6 +385,8 @@ impl Config {
             keep_log: false,
             annotations: true,
             merge_key: "log_processed".to_string(),
+            normalise_time: true,
+            time_key: "timestamp".to_string(),
             tag_prefix: "kube.".to_string(),
             parsers_file: None,
             routes: Vec::new(),
@@ -727,6 +745,8 @@ impl Config {
                 "annotations" => config.annotations = loader.boolean(&decl, entry)?,
                 "merge_key" => config.merge_key = loader.record_key(&decl, entry)?,
                 "tag_prefix" => config.tag_prefix = loader.string(&decl, entry)?,
+                "normalise_time" => config.normalise_time = loader.boolean(&decl, entry)?,
+                "time_key" => config.time_key = loader.record_key(&decl, entry)?,
                 _ => {
                     config.parsers_file = Some(NameAt {
                         name: loader.string(&decl, entry)?,

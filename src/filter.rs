@@ -25,10 +25,12 @@ use crate::config::{Config, ConfigError};
 use crate::envelope;
 use crate::formats::auto::{self, Format, Parsed};
 use crate::formats::{self, Fields, Mismatch, Pairs, Value, relifetime};
+use crate::meaning::{self, Found};
 use crate::msgpack;
 use crate::out::Out;
 use crate::record::{self, Kind, Member};
 use crate::route::{self, Builtin, Decision, DecisionCache, ParserRef, Router};
+use crate::time::Timestamp;
 use std::cell::Cell;
 
 /// Which export was called.
@@ -138,34 +140,46 @@ impl Filter {
 
     /// Runs one record (tagged `tag`) through `entry` and leaves the output
     /// in `buf` (without a trailing NUL).
-    pub fn run(&self, entry: Entry, tag: &[u8], record: &[u8], buf: &mut Vec<u8>) {
+    ///
+    /// `time` is the record's event time as fluent-bit passes it: the
+    /// reference for times in the line that lack a year.
+    pub fn run(&self, entry: Entry, tag: &[u8], time: Timestamp, record: &[u8], buf: &mut Vec<u8>) {
         if msgpack::looks_like_map(record) {
             let mut json = Vec::with_capacity(record.len() * 2);
             let mut result = Vec::with_capacity(record.len() * 2);
             match msgpack::to_json(record, &mut json) {
                 Ok(()) => {
-                    self.run_json(entry, tag, &json, &mut result);
+                    self.run_json(entry, tag, time, &json, &mut result);
                     msgpack::from_json(&result, buf);
                 }
                 Err(e) => msgpack::undecodable(record, &e, buf),
             }
             return;
         }
-        self.run_json(entry, tag, record, buf);
+        self.run_json(entry, tag, time, record, buf);
     }
 
-    fn run_json(&self, entry: Entry, tag: &[u8], record: &[u8], buf: &mut Vec<u8>) {
+    fn run_json(
+        &self,
+        entry: Entry,
+        tag: &[u8],
+        time: Timestamp,
+        record: &[u8],
+        buf: &mut Vec<u8>,
+    ) {
         let mut members = relifetime(self.members.take());
         let mut inner = relifetime(self.inner.take());
-        self.run_members(entry, tag, record, &mut members, &mut inner, buf);
+        self.run_members(entry, tag, time, record, &mut members, &mut inner, buf);
         self.inner.set(relifetime(inner));
         self.members.set(relifetime(members));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run_members<'r>(
         &self,
         entry: Entry,
         tag: &'r [u8],
+        time: Timestamp,
         record: &'r [u8],
         members: &mut Vec<Member<'r>>,
         inner: &mut Vec<Member<'r>>,
@@ -230,11 +244,22 @@ impl Filter {
         }
         match apply(plan.chain, line, &mut scratch, &mut fields, &mut pairs) {
             Ok(parsed) => {
+                let when = match entry {
+                    Entry::Filter if config.normalise_time => {
+                        inner.clear();
+                        let mut object = relifetime(std::mem::take(inner));
+                        let found = meaning::time_of(parsed, &fields, &pairs, time, &mut object);
+                        *inner = relifetime(object);
+                        found
+                    }
+                    _ => None,
+                };
                 let got = Got {
                     parsed,
                     fields: &fields,
                     pairs: &pairs,
                     cri,
+                    when,
                 };
                 write_parsed(members, line_at, &got, &plan, config, buf);
             }
@@ -381,6 +406,8 @@ struct Got<'g, 'a> {
     fields: &'g Fields<'a>,
     pairs: &'g Pairs<'a>,
     cri: Option<envelope::Cri<'a>>,
+    /// The record's normalised time, when it is written.
+    when: Option<Found>,
 }
 
 impl Got<'_, '_> {
@@ -456,9 +483,13 @@ fn write_parsed(
         (Parsed::Fields(_), None) => None,
         (_, None) => Some(config.merge_key.as_str()),
     };
-    let taken = |key: &[u8]| match container {
-        Some(c) => key == c.as_bytes(),
-        None => got.fields.has_name(key),
+    let time_key = got.when.map(|_| config.time_key.as_str());
+    let taken = |key: &[u8]| {
+        time_key.is_some_and(|t| key == t.as_bytes())
+            || match container {
+                Some(c) => key == c.as_bytes(),
+                None => got.fields.has_name(key),
+            }
     };
     for (i, m) in members.iter().enumerate() {
         if i == line_at && !keep_line {
@@ -487,6 +518,14 @@ fn write_parsed(
         }
         (_, None) => out.values(got.fields.as_slice()),
     }
+    match (got.when, time_key) {
+        (Some(Found::Time(t)), Some(key)) => out.values(&[(key, Value::Time(t))]),
+        (Some(Found::Unreadable { field, why }), _) => out.str(
+            keys::REASON,
+            &format!("time: '{field}' is not a time: {why}"),
+        ),
+        _ => {}
+    }
     // A raw CRI envelope's stream and time, where nothing else has them.
     if let Some(cri) = got.cri {
         let free =
@@ -512,8 +551,9 @@ mod tests {
         let filter = Filter::new(Ok(Config::default()));
         let mut buf = Vec::new();
         // Twice: the second run reuses the lists the first one grew.
-        filter.run(entry, b"t", record.as_bytes(), &mut buf);
-        filter.run(entry, b"t", record.as_bytes(), &mut buf);
+        let time = Timestamp::new(0, 0, 0).unwrap();
+        filter.run(entry, b"t", time, record.as_bytes(), &mut buf);
+        filter.run(entry, b"t", time, record.as_bytes(), &mut buf);
         String::from_utf8(buf).unwrap()
     }
 

@@ -22,7 +22,7 @@
 //!   (no trailing bytes, no leap second 60, no 24:00, no day 31 in April).
 
 /// A point in time in UTC with the precision its source had.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timestamp {
     secs: i64,
     nanos: u32,

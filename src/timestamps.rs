@@ -374,12 +374,15 @@ pub fn parse_any(text: &[u8], reference: Timestamp) -> Result<Timestamp, TimeErr
             (_, _, Some(&separator @ (b'-' | b'/'))) => iso(text, separator),
             (_, Some(b'/'), _) => clf(text),
             (Some(b' '), _, _) | (_, Some(b' '), _) => day_first(&mut Cursor::new(text)),
+            // klog's header without its level letter (`0917 12:19:26.569980`),
+            // as the klog parser leaves it once the letter is its level.
+            (_, _, Some(b' ')) => klog(text, 0, reference),
             _ => epoch(text),
         }
     } else if matches!(first, b'I' | b'W' | b'E' | b'F')
         && text.get(1).is_some_and(u8::is_ascii_digit)
     {
-        klog(text, reference)
+        klog(text, 1, reference)
     } else if first.is_ascii_alphabetic() {
         named(text, reference)
     } else {
@@ -524,11 +527,11 @@ fn clf_by_byte(text: &[u8]) -> Result<Timestamp, TimeError> {
     instant(days, &clock, offset)
 }
 
-/// klog's header: a level letter, `MMDD`, a space and the clock; UTC, the
-/// year from the reference.
-fn klog(text: &[u8], reference: Timestamp) -> Result<Timestamp, TimeError> {
+/// klog's header: a level letter (when `start` is 1), `MMDD`, a space and
+/// the clock; UTC, the year from the reference.
+fn klog(text: &[u8], start: usize, reference: Timestamp) -> Result<Timestamp, TimeError> {
     let mut c = Cursor::new(text);
-    c.at = 1;
+    c.at = start;
     let month = c.month_number()?;
     let day_at = c.at;
     let day = c.fixed::<2>()?;
@@ -1845,6 +1848,8 @@ mod tests {
             // klog / glog.
             ("klog error", "E0917 12:19:26.569980", None, Ok("2018-09-17T12:19:26.569980Z")),
             ("klog fatal, no fraction", "F0917 12:19:26", None, Ok("2018-09-17T12:19:26Z")),
+            ("klog without its letter", "0917 12:19:26.569980", None, Ok("2018-09-17T12:19:26.569980Z")),
+            ("klog without its letter, bad month", "1317 12:19:26", None, Err(range(F::Month, 0))),
             ("klog across new year", "I1231 23:59:59.999999", Some("2019-01-01T00:00:01Z"), Ok("2018-12-31T23:59:59.999999Z")),
             ("klog month 13", "W1317 12:19:26.569980", None, Err(range(F::Month, 1))),
             ("klog february 30", "I0230 12:19:26.569980", None, Err(range(F::Day, 3))),
