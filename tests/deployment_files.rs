@@ -15,38 +15,13 @@
 
 mod common;
 
+use common::classic::{Section, of_kind, read_classic};
 use rosetta::config::Config;
 use rosetta::route::{Builtin, Identity, ParserRef, Router};
 use rosetta_host::tail::{split_lines, tag_for_path, tail_line};
 use rosetta_host::{EventFormat, Host, HostConfig, PreopenDir, Verdict, to_fluent_bit_json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// One section of a configuration: `[FILTER]` or an item of `filters:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Section {
-    /// `service`, `input`, `filter`, `output` or `parser`.
-    kind: String,
-    /// Keys in lower case, in file order.
-    props: Vec<(String, String)>,
-}
-
-impl Section {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.props
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The value of `key`, or the test fails naming the section.
-    fn need(&self, key: &str) -> &str {
-        match self.get(key) {
-            Some(v) => v,
-            None => panic!("{} section without `{key}`: {:?}", self.kind, self.props),
-        }
-    }
-}
 
 fn conf_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fluent-bit-conf")
@@ -57,36 +32,6 @@ fn read(path: &Path) -> String {
         Ok(text) => text,
         Err(e) => panic!("cannot read {}: {e}", path.display()),
     }
-}
-
-/// The classic syntax: `[NAME]` opens a section, `Key Value` (split at the
-/// first run of white space) adds to it, `#` starts a comment line.
-fn read_classic(text: &str) -> Vec<Section> {
-    let mut sections: Vec<Section> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            sections.push(Section {
-                kind: name.to_ascii_lowercase(),
-                props: Vec::new(),
-            });
-            continue;
-        }
-        let (key, value) = match line.split_once(char::is_whitespace) {
-            Some((k, v)) => (k, v.trim()),
-            None => panic!("classic line {}: a key without a value: {line}", n + 1),
-        };
-        match sections.last_mut() {
-            Some(section) => section
-                .props
-                .push((key.to_ascii_lowercase(), value.to_string())),
-            None => panic!("classic line {}: a key outside any section", n + 1),
-        }
-    }
-    sections
 }
 
 /// A YAML scalar as these files write them: plain, or single- or
@@ -152,10 +97,6 @@ fn read_yaml(text: &str) -> Vec<Section> {
         }
     }
     sections
-}
-
-fn of_kind<'a>(sections: &'a [Section], kind: &str) -> Vec<&'a Section> {
-    sections.iter().filter(|s| s.kind == kind).collect()
 }
 
 /// The classic file, its parsers file and the YAML file, read.

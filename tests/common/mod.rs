@@ -1,6 +1,7 @@
 //! What the integration tests share: where the built module is, a host that
-//! runs it the way fluent-bit would, in a sandbox of its own, and records
-//! shaped the way fluent-bit's `tail` + `docker` parser hands them over.
+//! runs it the way fluent-bit would, in a sandbox of its own, records
+//! shaped the way fluent-bit's `tail` + `docker` parser hands them over,
+//! and ([`classic`]) a reader of fluent-bit's classic configuration files.
 //!
 //! Invariants: every [`Sandboxed`] host pre-opens a fresh, initially empty
 //! temporary directory as `.`, so no `rosetta.toml` lying around the
@@ -9,6 +10,8 @@
 //! fluent-bit's JSON encoder, never written by hand.
 
 #![allow(dead_code)]
+
+pub mod classic;
 
 use rosetta_host::{Body, Host, HostConfig, PreopenDir, to_fluent_bit_json};
 use std::ops::{Deref, DerefMut};
