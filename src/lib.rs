@@ -38,6 +38,8 @@ pub mod out;
 pub mod record;
 pub mod route;
 pub mod scan;
+pub mod severity;
+pub mod template;
 pub mod time;
 pub mod timestamps;
 pub mod toml;
