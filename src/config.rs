@@ -121,6 +121,18 @@ pub const TOP_KEYS: &[KeyDoc] = &[
         doc: "The key of the normalised time. Not `@timestamp`, which fluent-bit's es output writes itself (docs/timestamps.md).",
     },
     KeyDoc {
+        key: "levels",
+        kind: Kind::Bool,
+        default: "true",
+        doc: "Write each record's normalised severity under `level` (trace, debug, info, notice, warning, error, critical, alert, emergency), from its level field, syslog PRI, HTTP status or message head (docs/templates.md); a parser's own `level` that says it differently is kept as `level_original`.",
+    },
+    KeyDoc {
+        key: "templates",
+        kind: Kind::Bool,
+        default: "true",
+        doc: "Give each free-text message (a parser's `message` or `msg`, or a line no parser read) a `template`, a stable `template_id` and, when it names one, an `error_code` (docs/templates.md).",
+    },
+    KeyDoc {
         key: "tag_prefix",
         kind: Kind::Str,
         default: "\"kube.\"",
@@ -356,6 +368,10 @@ pub struct Config {
     pub normalise_time: bool,
     /// The key of the normalised time.
     pub time_key: String,
+    /// Write normalised levels.
+    pub levels: bool,
+    /// Write message templates.
+    pub templates: bool,
     /// The tag prefix of container records.
     pub tag_prefix: String,
     /// A fluent-bit parsers file to load, and the line naming it.
@@ -387,6 +403,8 @@ impl Config {
             merge_key: "log_processed".to_string(),
             normalise_time: true,
             time_key: "timestamp".to_string(),
+            levels: true,
+            templates: true,
             tag_prefix: "kube.".to_string(),
             parsers_file: None,
             routes: Vec::new(),
@@ -746,6 +764,8 @@ impl Config {
                 "merge_key" => config.merge_key = loader.record_key(&decl, entry)?,
                 "tag_prefix" => config.tag_prefix = loader.string(&decl, entry)?,
                 "normalise_time" => config.normalise_time = loader.boolean(&decl, entry)?,
+                "levels" => config.levels = loader.boolean(&decl, entry)?,
+                "templates" => config.templates = loader.boolean(&decl, entry)?,
                 "time_key" => config.time_key = loader.record_key(&decl, entry)?,
                 _ => {
                     config.parsers_file = Some(NameAt {

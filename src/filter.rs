@@ -30,6 +30,8 @@ use crate::msgpack;
 use crate::out::Out;
 use crate::record::{self, Kind, Member};
 use crate::route::{self, Builtin, Decision, DecisionCache, ParserRef, Router};
+use crate::severity::{self, Level};
+use crate::template::Template;
 use crate::time::Timestamp;
 use std::cell::Cell;
 
@@ -91,6 +93,9 @@ pub struct Filter {
     pairs: Cell<Vec<(&'static [u8], Value<'static>)>>,
     /// One unescaping buffer per parser of the longest chain.
     scratch: Cell<Vec<Vec<u8>>>,
+    /// The message template's buffer (an `Option`, so that taking it out
+    /// leaves nothing to allocate in its place).
+    template: Cell<Option<Template>>,
     /// Lines for fluent-bit's stderr, taken by the ABI after each call.
     notices: Cell<Vec<String>>,
     /// Parser names already reported unknown.
@@ -122,6 +127,7 @@ impl Filter {
             fields: Cell::new(Vec::with_capacity(32)),
             pairs: Cell::new(Vec::new()),
             scratch: Cell::new(Vec::new()),
+            template: Cell::new(None),
             notices: Cell::new(Vec::new()),
             warned: Cell::new(Vec::new()),
             cache: Cell::new(DecisionCache::default()),
@@ -242,24 +248,28 @@ impl Filter {
         if scratch.len() < plan.chain.len() {
             scratch.resize_with(plan.chain.len(), Vec::new);
         }
+        let mut template = self.template.take().unwrap_or_default();
         match apply(plan.chain, line, &mut scratch, &mut fields, &mut pairs) {
             Ok(parsed) => {
-                let when = match entry {
-                    Entry::Filter if config.normalise_time => {
+                let meant = match entry {
+                    Entry::Filter => {
                         inner.clear();
                         let mut object = relifetime(std::mem::take(inner));
-                        let found = meaning::time_of(parsed, &fields, &pairs, time, &mut object);
+                        let meant =
+                            Meant::of(config, parsed, &mut fields, &pairs, time, &mut object);
                         *inner = relifetime(object);
-                        found
+                        meant
                     }
-                    _ => None,
+                    _ => Meant::default(),
                 };
+                let code = meant.message.map(|m| template.build(m));
                 let got = Got {
                     parsed,
                     fields: &fields,
                     pairs: &pairs,
                     cri,
-                    when,
+                    meant,
+                    template: code.map(|code| (&template, code)),
                 };
                 write_parsed(members, line_at, &got, &plan, config, buf);
             }
@@ -268,9 +278,22 @@ impl Filter {
                     Some(route) => format!("{route}: {mismatch}"),
                     None => mismatch.to_string(),
                 };
-                annotate(members, keys::REASON, &why, buf);
+                // A line no parser read is free text: its level and template
+                // still help (rosetta_filter only).
+                let text = formats::trim_line_end(line);
+                let level = severity::sniff_message(text)
+                    .map(|(level, _)| level)
+                    .filter(|_| entry == Entry::Filter && config.levels);
+                let code =
+                    (entry == Entry::Filter && config.templates).then(|| template.build(text));
+                let extra = Unparsed {
+                    level,
+                    template: code.map(|code| (&template, code)),
+                };
+                annotate_unparsed(members, &why, &extra, buf);
             }
         }
+        self.template.set(Some(template));
         self.fields.set(fields.into_list());
         self.pairs.set(pairs.into_list());
         self.scratch.set(scratch);
@@ -406,8 +429,119 @@ struct Got<'g, 'a> {
     fields: &'g Fields<'a>,
     pairs: &'g Pairs<'a>,
     cri: Option<envelope::Cri<'a>>,
-    /// The record's normalised time, when it is written.
+    /// The record's time, level and message.
+    meant: Meant<'a>,
+    /// The message's template and error code.
+    template: Option<(&'g Template, Option<&'a [u8]>)>,
+}
+
+/// What [`meaning`] found for a parsed record (`rosetta_filter` only).
+#[derive(Default)]
+struct Meant<'a> {
     when: Option<Found>,
+    level: Option<Level>,
+    message: Option<&'a [u8]>,
+}
+
+impl<'a> Meant<'a> {
+    /// Time, level and message as `config` asks; renames the parser's own
+    /// `level` to `level_original` when the normalised level says it
+    /// differently, and drops the level when the parser's says it the same.
+    fn of(
+        config: &Config,
+        parsed: Parsed<'a>,
+        fields: &mut Fields<'a>,
+        pairs: &Pairs<'a>,
+        time: Timestamp,
+        scratch: &mut Vec<Member<'a>>,
+    ) -> Meant<'a> {
+        let when = config
+            .normalise_time
+            .then(|| meaning::time_of(parsed, fields, pairs, time, scratch))
+            .flatten();
+        let mut level = config
+            .levels
+            .then(|| meaning::level_of(parsed, fields, pairs, scratch))
+            .flatten();
+        if let (Some(l), Parsed::Fields(_)) = (level, parsed) {
+            match fields.get("level") {
+                Some(Value::Text(own)) if own == l.as_str().as_bytes() => level = None,
+                Some(_) => fields.rename("level", "level_original"),
+                None => {}
+            }
+        }
+        let message = config
+            .templates
+            .then(|| meaning::message_of(parsed, fields, pairs, scratch))
+            .flatten();
+        Meant {
+            when,
+            level,
+            message,
+        }
+    }
+}
+
+/// What a line no parser read still gets.
+struct Unparsed<'g, 'a> {
+    level: Option<Level>,
+    template: Option<(&'g Template, Option<&'a [u8]>)>,
+}
+
+/// Writes the level and template members (`level`, `template`,
+/// `template_id`, `error_code`).
+fn write_meaning(
+    out: &mut Out<'_>,
+    level: Option<Level>,
+    template: Option<(&Template, Option<&[u8]>)>,
+) {
+    if let Some(l) = level {
+        out.values(&[("level", Value::Text(l.as_str().as_bytes()))]);
+    }
+    if let Some((t, code)) = template {
+        let id = t.id_hex();
+        out.values(&[
+            ("template", Value::Text(t.text())),
+            ("template_id", Value::Text(&id)),
+        ]);
+        if let Some(code) = code {
+            out.values(&[("error_code", Value::Text(code))]);
+        }
+    }
+}
+
+/// The members a parsed or unparsed record gets from its meaning.
+const MEANING_KEYS: &[&str] = &["level", "template", "template_id", "error_code"];
+
+/// The input's members plus `rosetta.reason` and what the free text means.
+fn annotate_unparsed(
+    members: &[Member<'_>],
+    why: &str,
+    extra: &Unparsed<'_, '_>,
+    buf: &mut Vec<u8>,
+) {
+    let mut out = Out::begin(buf, members_size(members) * 2 + why.len() * 2 + 256);
+    let written = |key: &[u8]| {
+        (extra.level.is_some() && key == b"level")
+            || (extra.template.is_some()
+                && MEANING_KEYS.iter().skip(1).any(|k| k.as_bytes() == key))
+    };
+    for m in members {
+        if m.key == keys::REASON.as_bytes() {
+            continue;
+        }
+        if written(m.key) {
+            let mut key = Vec::with_capacity(keys::ORIGINAL_PREFIX.len() + m.key.len());
+            key.extend_from_slice(keys::ORIGINAL_PREFIX.as_bytes());
+            key.extend_from_slice(m.key);
+            out.raw_value_escaped_key(&key, m.json);
+            continue;
+        }
+        out.raw_member(m.span);
+    }
+    out.str(keys::REASON, why);
+    write_meaning(&mut out, extra.level, extra.template);
+    out.finish();
 }
 
 impl Got<'_, '_> {
@@ -483,9 +617,14 @@ fn write_parsed(
         (Parsed::Fields(_), None) => None,
         (_, None) => Some(config.merge_key.as_str()),
     };
-    let time_key = got.when.map(|_| config.time_key.as_str());
+    let time_key = got.meant.when.map(|_| config.time_key.as_str());
+    let meaning_key = |key: &[u8]| {
+        (got.meant.level.is_some() && key == b"level")
+            || (got.template.is_some() && MEANING_KEYS.iter().skip(1).any(|k| k.as_bytes() == key))
+    };
     let taken = |key: &[u8]| {
         time_key.is_some_and(|t| key == t.as_bytes())
+            || meaning_key(key)
             || match container {
                 Some(c) => key == c.as_bytes(),
                 None => got.fields.has_name(key),
@@ -518,7 +657,7 @@ fn write_parsed(
         }
         (_, None) => out.values(got.fields.as_slice()),
     }
-    match (got.when, time_key) {
+    match (got.meant.when, time_key) {
         (Some(Found::Time(t)), Some(key)) => out.values(&[(key, Value::Time(t))]),
         (Some(Found::Unreadable { field, why }), _) => out.str(
             keys::REASON,
@@ -526,6 +665,7 @@ fn write_parsed(
         ),
         _ => {}
     }
+    write_meaning(&mut out, got.meant.level, got.template);
     // A raw CRI envelope's stream and time, where nothing else has them.
     if let Some(cri) = got.cri {
         let free =

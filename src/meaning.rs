@@ -1,5 +1,6 @@
 //! What a parsed record means, beyond its fields: when it happened, in one
-//! time format. (Severity and message templates join here.)
+//! time format; how bad it is, on one scale; and what kind of message it
+//! is, as a template with a stable id.
 //!
 //! Applied by `rosetta_filter` after a parser has read the line; the fixed
 //! entry points (`rosetta_envoy`, `rosetta_nginx_ingress`) stay pure
@@ -13,12 +14,37 @@
 //! event time). The result, RFC 3339 UTC with the source's precision, is
 //! written under `time_key`; the original field is kept. A value no layout
 //! reads is left as it was and the record says why in `rosetta.reason`.
+//!
+//! **Level** ([`crate::severity`]), the first that gives one:
+//!
+//! | source | formats |
+//! |---|---|
+//! | a `level`, `severity`, `lvl`, `loglevel` or `log_level` field or key (words, numbers) | klog (its letter), nginx and Apache error logs, JSON, logfmt |
+//! | syslog's `pri` | syslog |
+//! | the HTTP status (`response_code`, `code`, `status`): 5xx error, 4xx warning, else info | access logs |
+//! | the sign at the head of the message (`ERROR:`, `[warn]`, Python and Java layouts) | everything with a message, and lines no parser read |
+//!
+//! The normalised level is written under `level`; a parser's own `level`
+//! field that says it differently (klog's `E`) is kept as `level_original`.
+//!
+//! **Template** ([`crate::template`]): the free-text message (`message`,
+//! `msg`; for a line no parser read, the line itself) gets `template`,
+//! `template_id` and, when it names one, `error_code`. Access logs are
+//! structured records with no free text, and get none.
 
 use crate::formats::auto::Parsed;
 use crate::formats::{Fields, Pairs, Value};
 use crate::record::{self, Kind, Member};
+use crate::severity::{self, Level};
 use crate::time::Timestamp;
 use crate::timestamps::{self, TimeError};
+
+/// The fields a level is read from, in order.
+pub const LEVEL_FIELDS: &[&str] = &["level", "severity", "lvl", "loglevel", "log_level"];
+/// The fields holding an HTTP status.
+pub const STATUS_FIELDS: &[&str] = &["response_code", "code", "status"];
+/// The fields holding the free-text message.
+pub const MESSAGE_FIELDS: &[&str] = &["message", "msg"];
 
 /// The field names a record's time is looked for under, in order.
 pub const TIME_FIELDS: &[&str] = &[
@@ -79,6 +105,77 @@ pub fn time_of<'a>(
         return Some(found);
     }
     None
+}
+
+/// One field of what the parser produced, by name.
+fn lookup<'a>(
+    parsed: Parsed<'a>,
+    fields: &Fields<'a>,
+    pairs: &Pairs<'a>,
+    name: &str,
+    scratch: &mut Vec<Member<'a>>,
+) -> Option<Value<'a>> {
+    match parsed {
+        Parsed::Fields(_) => fields.get(name),
+        Parsed::Pairs(_) => pairs.get(name.as_bytes()),
+        Parsed::Object(text) => object_string(text, name, scratch).map(Value::Text),
+    }
+}
+
+/// The record's level; see the module documentation.
+pub fn level_of<'a>(
+    parsed: Parsed<'a>,
+    fields: &Fields<'a>,
+    pairs: &Pairs<'a>,
+    scratch: &mut Vec<Member<'a>>,
+) -> Option<Level> {
+    let klog = matches!(parsed, Parsed::Fields(f) if f == crate::formats::klog::KLOG);
+    for &name in LEVEL_FIELDS {
+        if let Some(Value::Text(v) | Value::Decimal(v)) =
+            lookup(parsed, fields, pairs, name, scratch)
+        {
+            let level = match (klog, v) {
+                (true, [letter]) => severity::from_klog_letter(*letter),
+                _ => severity::from_value(v),
+            };
+            if level.is_some() {
+                return level;
+            }
+        }
+        let numeric = match lookup(parsed, fields, pairs, name, scratch) {
+            Some(Value::Int(n)) => u8::try_from(n).ok(),
+            _ => None,
+        };
+        if let Some(level) = numeric.and_then(|n| severity::from_value(n.to_string().as_bytes())) {
+            return Some(level);
+        }
+    }
+    if let Some(Value::Int(pri)) = lookup(parsed, fields, pairs, "pri", scratch) {
+        return u8::try_from(pri).ok().and_then(severity::from_syslog_pri);
+    }
+    for &name in STATUS_FIELDS {
+        if let Some(Value::Int(code)) = lookup(parsed, fields, pairs, name, scratch) {
+            return severity::from_status(code);
+        }
+    }
+    message_of(parsed, fields, pairs, scratch)
+        .and_then(severity::sniff_message)
+        .map(|(level, _)| level)
+}
+
+/// The record's free-text message, escaped JSON string content.
+pub fn message_of<'a>(
+    parsed: Parsed<'a>,
+    fields: &Fields<'a>,
+    pairs: &Pairs<'a>,
+    scratch: &mut Vec<Member<'a>>,
+) -> Option<&'a [u8]> {
+    MESSAGE_FIELDS
+        .iter()
+        .find_map(|name| match lookup(parsed, fields, pairs, name, scratch) {
+            Some(Value::Text(t)) => Some(t),
+            _ => None,
+        })
 }
 
 /// A top-level string or number member of a JSON object, as text.

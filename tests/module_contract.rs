@@ -740,7 +740,7 @@ fn a_first_call_cut_off_while_loading_a_good_file_recovers() {
     let parsed = answers("rosetta_envoy", std::slice::from_ref(&record)).remove(0);
     first_call_cut_off(
         "rosetta_filter",
-        Some("parsers = \"envoy\"\nnormalise_time = false\n"),
+        Some("parsers = \"envoy\"\nnormalise_time = false\nlevels = false\ntemplates = false\n"),
         &record,
         &parsed,
     );
@@ -1091,7 +1091,7 @@ fn a_good_configuration_in_another_accessible_path_is_read_once() {
     let conf = TempDir::new("etc");
     conf.write(
         "rosetta.toml",
-        "# istio-proxy\nparsers = \"envoy\"\nnormalise_time = false\n",
+        "# istio-proxy\nparsers = \"envoy\"\nnormalise_time = false\nlevels = false\ntemplates = false\n",
     );
     let records: Vec<Vec<u8>> = istio_lines().iter().map(|l| line(l)).collect();
     let expected = answers("rosetta_envoy", &records);
@@ -1185,7 +1185,7 @@ fn a_fresh_instance_per_chunk_gives_the_same_records() {
     let mut filter = host_with("rosetta_filter", per_chunk);
     filter.dot.write(
         "rosetta.toml",
-        "parsers = \"envoy\"\nnormalise_time = false\n",
+        "parsers = \"envoy\"\nnormalise_time = false\nlevels = false\ntemplates = false\n",
     );
     let mut bad = host_with("rosetta_filter", per_chunk);
     bad.dot.write("rosetta.toml", BAD_TOML);

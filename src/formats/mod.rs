@@ -128,6 +128,20 @@ impl<'a> Fields<'a> {
         self.list.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
+    /// Renames every field called `from` to `to`.
+    pub fn rename(&mut self, from: &str, to: &'static str) {
+        let mut renamed = false;
+        for (name, _) in self.list.iter_mut().filter(|(n, _)| *n == from) {
+            *name = to;
+            renamed = true;
+        }
+        if renamed {
+            let (a, b) = name_bits(to.as_bytes());
+            self.names.0 |= a;
+            self.names.1 |= b;
+        }
+    }
+
     /// How many fields there are.
     pub fn len(&self) -> usize {
         self.list.len()
