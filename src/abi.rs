@@ -95,9 +95,10 @@ fn call(
     // we return.
     let tag = unsafe { input(tag_ptr, tag_len) };
     let filter = match entry {
-        Entry::Filter => instance
-            .configured
-            .get_or_init(|| Box::new(Filter::new(load_config()))),
+        Entry::Filter => instance.configured.get_or_init(|| {
+            let (config, parsers_file) = load_config();
+            Box::new(Filter::with_parsers_file(config, parsers_file))
+        }),
         Entry::Envoy | Entry::NginxIngress => instance
             .fixed
             .get_or_init(|| Box::new(Filter::new(Ok(Config::default())))),
@@ -253,9 +254,44 @@ fn preopened_dirs() -> Vec<String> {
     dirs
 }
 
-/// Reads `rosetta.toml` from the first pre-opened directory that has one;
-/// the defaults when none has. A problem is printed once, here, to stderr.
-fn load_config() -> Result<Config, ConfigError> {
+/// Reads `rosetta.toml` from the first pre-opened directory that has one
+/// (the defaults when none has), and the `parsers_file` it names, from the
+/// same directory unless its path is absolute. A problem is printed once,
+/// here, to stderr.
+fn load_config() -> (Result<Config, ConfigError>, Option<(String, String)>) {
+    let config = read_config();
+    let Ok(Some((named, dir))) = config
+        .as_ref()
+        .map(|(c, dir)| c.parsers_file.as_ref().map(|n| (n.clone(), dir.clone())))
+    else {
+        return (config.map(|(c, _)| c), None);
+    };
+    let path = if named.name.starts_with('/') || dir == "." {
+        named.name.clone()
+    } else {
+        format!("{}/{}", dir.trim_end_matches('/'), named.name)
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => (config.map(|(c, _)| c), Some((path, text))),
+        Err(e) => {
+            let e = ConfigError {
+                file: config
+                    .as_ref()
+                    .map(|(c, _)| c.file.clone())
+                    .unwrap_or_default(),
+                line: named.line,
+                problem: ConfigProblem::Unreadable(format!("parsers_file {path}: {e}")),
+            };
+            write_stderr(&format!(
+                "[rosetta] {e}; records pass through unchanged with rosetta.error"
+            ));
+            (Err(e), None)
+        }
+    }
+}
+
+/// Reads `rosetta.toml` and says which directory it came from.
+fn read_config() -> Result<(Config, String), ConfigError> {
     for dir in preopened_dirs() {
         let path = if dir == "." {
             FILE_NAME.to_string()
@@ -264,7 +300,7 @@ fn load_config() -> Result<Config, ConfigError> {
         };
         let loaded = match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Config::parse(&path, &text),
+                Ok(text) => Config::parse(&path, &text).map(|c| (c, dir.clone())),
                 Err(_) => Err(ConfigError {
                     file: path,
                     line: 0,
@@ -285,5 +321,5 @@ fn load_config() -> Result<Config, ConfigError> {
         }
         return loaded;
     }
-    Ok(Config::default())
+    Ok((Config::default(), ".".to_string()))
 }

@@ -54,6 +54,9 @@ pub enum Kind {
     Chain,
     /// An array of tables (`[[route]]`, `[[parser]]`).
     Tables,
+    /// A size in bytes: an integer, or a string with a `k` or `m` suffix
+    /// as fluent-bit writes sizes (`"64k"`).
+    Size,
 }
 
 impl fmt::Display for Kind {
@@ -69,6 +72,7 @@ impl fmt::Display for Kind {
             Kind::Globs => f.write_str("table of string globs"),
             Kind::Chain => f.write_str("string or array of strings (parser names)"),
             Kind::Tables => f.write_str("array of tables"),
+            Kind::Size => f.write_str("size (bytes, or a string like \"64k\")"),
         }
     }
 }
@@ -137,6 +141,12 @@ pub const TOP_KEYS: &[KeyDoc] = &[
         kind: Kind::Str,
         default: "\"kube.\"",
         doc: "The tag prefix of container records: `<prefix><namespace>.<pod>.<container>` (the `Tag_Regex` layout) or fluent-bit's default `<prefix>var.log.containers.<pod>_<namespace>_<container>-<id>.log`.",
+    },
+    KeyDoc {
+        key: "wasm_stack_size",
+        kind: Kind::Size,
+        default: "8192",
+        doc: "The `[FILTER]`'s `wasm_stack_size`, repeated here because the module cannot read it: user parsers whose regexes need more frame stack to compile are refused with the size to raise it to (docs/user-parsers.md).",
     },
     KeyDoc {
         key: "parsers_file",
@@ -376,6 +386,8 @@ pub struct Config {
     pub tag_prefix: String,
     /// A fluent-bit parsers file to load, and the line naming it.
     pub parsers_file: Option<NameAt>,
+    /// The filter's `wasm_stack_size`, in bytes.
+    pub wasm_stack_size: usize,
     /// The routes, in order.
     pub routes: Vec<Route>,
     /// The user parsers.
@@ -407,6 +419,7 @@ impl Config {
             templates: true,
             tag_prefix: "kube.".to_string(),
             parsers_file: None,
+            wasm_stack_size: 8192,
             routes: Vec::new(),
             parsers: Vec::new(),
         }
@@ -565,6 +578,28 @@ impl Loader<'_> {
             ));
         }
         Ok(s)
+    }
+
+    fn size(&self, decl: &KeyDoc, entry: &Entry) -> Result<usize, ConfigError> {
+        let bad = || self.out_of_range(decl, entry, "size of 1 byte to 1 GiB".into());
+        let bytes = match &entry.value {
+            Item::Int(n) => u64::try_from(*n).map_err(|_| bad())?,
+            Item::Str(s) => {
+                let s = s.trim();
+                let (digits, unit) = match s.char_indices().last() {
+                    Some((i, 'k' | 'K')) => (s.get(..i).unwrap_or_default(), 1024),
+                    Some((i, 'm' | 'M')) => (s.get(..i).unwrap_or_default(), 1024 * 1024),
+                    _ => (s, 1),
+                };
+                let n: u64 = digits.trim().parse().map_err(|_| bad())?;
+                n.checked_mul(unit).ok_or_else(bad)?
+            }
+            _ => return Err(self.wrong(decl, entry)),
+        };
+        if !(1..=1 << 30).contains(&bytes) {
+            return Err(bad());
+        }
+        usize::try_from(bytes).map_err(|_| bad())
     }
 
     fn choice(&self, decl: &KeyDoc, entry: &Entry) -> Result<String, ConfigError> {
@@ -767,6 +802,7 @@ impl Config {
                 "levels" => config.levels = loader.boolean(&decl, entry)?,
                 "templates" => config.templates = loader.boolean(&decl, entry)?,
                 "time_key" => config.time_key = loader.record_key(&decl, entry)?,
+                "wasm_stack_size" => config.wasm_stack_size = loader.size(&decl, entry)?,
                 _ => {
                     config.parsers_file = Some(NameAt {
                         name: loader.string(&decl, entry)?,
@@ -914,6 +950,11 @@ types = "b:integer"
                 "merge key with a quote",
                 "merge_key = 'a\"b'\n",
                 "rosetta.toml:1: 'merge_key' must be a string without quotes, backslashes or control characters",
+            ),
+            (
+                "stack size",
+                "wasm_stack_size = \"64x\"\n",
+                "rosetta.toml:1: 'wasm_stack_size' must be a size of 1 byte to 1 GiB",
             ),
             (
                 "route without parsers",

@@ -21,18 +21,23 @@
 //! A parsed field never collides with an input key: an input member whose
 //! key a parser also writes is kept as `rosetta.original.<key>`.
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, ConfigProblem};
 use crate::envelope;
 use crate::formats::auto::{self, Format, Parsed};
 use crate::formats::{self, Fields, Mismatch, Pairs, Value, relifetime};
 use crate::meaning::{self, Found};
 use crate::msgpack;
-use crate::out::Out;
+use crate::out::{self, Out};
+use crate::parsers_conf;
 use crate::record::{self, Kind, Member};
-use crate::route::{self, Builtin, Decision, DecisionCache, ParserRef, Router};
+use crate::route::{self, Builtin, Decision, DecisionCache, Named, ParserRef, Router};
 use crate::severity::{self, Level};
 use crate::template::Template;
 use crate::time::Timestamp;
+use crate::timestamps::{self, TimeFormat};
+use crate::user_parser::{
+    Format as UserFormat, Limits, ParserSpec, TimeValue, UserParser, UserValue,
+};
 use std::cell::Cell;
 
 /// Which export was called.
@@ -70,6 +75,100 @@ const MAX_WARNED: usize = 256;
 struct Setup {
     config: Config,
     router: Router,
+    users: Vec<User>,
+}
+
+/// A user parser, compiled, with its name for messages and its
+/// `Time_Format`.
+struct User {
+    parser: UserParser,
+    /// The name, kept for the life of the module (a `Mismatch` names its
+    /// format with a `&'static str`); bounded by the configuration's size,
+    /// which is read once.
+    name: &'static str,
+    time_format: Option<TimeFormat>,
+}
+
+impl Setup {
+    /// Compiles the user parsers of `config` and of its `parsers_file`
+    /// (`file`: its path and text) and resolves every name.
+    fn build(config: Config, file: Option<(String, String)>) -> Result<Setup, ConfigError> {
+        let fail = |file: &str, line: usize, problem: ConfigProblem| ConfigError {
+            file: file.to_string(),
+            line,
+            problem,
+        };
+        let mut specs: Vec<ParserSpec> = config
+            .parsers
+            .iter()
+            .map(|d| {
+                let mut spec = ParserSpec::new(&d.name, UserFormat::Regex, &config.file, d.line);
+                spec.regex = Some(d.regex.clone());
+                spec.time_key = d.time_key.clone();
+                spec.time_format = d.time_format.clone();
+                spec.time_keep = d.time_keep;
+                spec.types = d.types.clone();
+                spec
+            })
+            .collect();
+        if let Some((path, text)) = &file {
+            let read = parsers_conf::read(path, text)
+                .map_err(|e| fail(path, 0, ConfigProblem::Unreadable(e.to_string())))?;
+            specs.extend(read.parsers);
+        }
+        let limits = Limits {
+            stack_bytes: config.wasm_stack_size,
+        };
+        let mut users = Vec::new();
+        let mut named: Vec<Named> = Vec::new();
+        for spec in &specs {
+            if named.iter().any(|(n, _)| *n == spec.name) {
+                continue;
+            }
+            let builtin = match spec.format {
+                UserFormat::Json => Some(Format::Json),
+                UserFormat::Logfmt => Some(Format::Logfmt),
+                UserFormat::Regex | UserFormat::Ltsv => None,
+            };
+            if let Some(f) = builtin {
+                named.push((spec.name.clone(), ParserRef::Builtin(Builtin::Format(f))));
+                continue;
+            }
+            let bad = |why: String| {
+                fail(
+                    &spec.file,
+                    spec.line,
+                    ConfigProblem::BadParser {
+                        name: spec.name.clone(),
+                        why,
+                    },
+                )
+            };
+            if spec.format == UserFormat::Ltsv {
+                return Err(bad("format ltsv is not supported".to_string()));
+            }
+            let parser =
+                UserParser::compile(spec, limits).map_err(|e| bad(e.problem.to_string()))?;
+            let time_format = match &spec.time_format {
+                Some(f) => {
+                    Some(TimeFormat::compile(f).map_err(|e| bad(format!("time_format: {e}")))?)
+                }
+                None => None,
+            };
+            named.push((spec.name.clone(), ParserRef::User(users.len())));
+            users.push(User {
+                parser,
+                name: Box::leak(spec.name.clone().into_boxed_str()),
+                time_format,
+            });
+        }
+        let router = Router::new(&config.file, &config, &named)?;
+        Ok(Setup {
+            config,
+            router,
+            users,
+        })
+    }
 }
 
 /// What applies to one record.
@@ -91,6 +190,8 @@ pub struct Filter {
     inner: Cell<Vec<Member<'static>>>,
     fields: Cell<Vec<(&'static str, Value<'static>)>>,
     pairs: Cell<Vec<(&'static [u8], Value<'static>)>>,
+    /// The line unescaped for a user parser.
+    raw: Cell<Vec<u8>>,
     /// One unescaping buffer per parser of the longest chain.
     scratch: Cell<Vec<Vec<u8>>>,
     /// The message template's buffer (an `Option`, so that taking it out
@@ -115,10 +216,16 @@ const NGINX_INGRESS: &[ParserRef] = &[ParserRef::Builtin(Builtin::Format(Format:
 impl Filter {
     /// A filter running `config` (or reporting why it could not be loaded).
     pub fn new(config: Result<Config, ConfigError>) -> Self {
-        let setup = config.and_then(|config| {
-            let router = Router::new(&config.file, &config, &[])?;
-            Ok(Setup { config, router })
-        });
+        Filter::with_parsers_file(config, None)
+    }
+
+    /// As [`Filter::new`], with the text of the configuration's
+    /// `parsers_file` (its path as opened, and its content).
+    pub fn with_parsers_file(
+        config: Result<Config, ConfigError>,
+        file: Option<(String, String)>,
+    ) -> Self {
+        let setup = config.and_then(|config| Setup::build(config, file));
         Filter {
             setup,
             defaults: Config::default(),
@@ -126,6 +233,7 @@ impl Filter {
             inner: Cell::new(Vec::new()),
             fields: Cell::new(Vec::with_capacity(32)),
             pairs: Cell::new(Vec::new()),
+            raw: Cell::new(Vec::new()),
             scratch: Cell::new(Vec::new()),
             template: Cell::new(None),
             notices: Cell::new(Vec::new()),
@@ -249,14 +357,42 @@ impl Filter {
             scratch.resize_with(plan.chain.len(), Vec::new);
         }
         let mut template = self.template.take().unwrap_or_default();
-        match apply(plan.chain, line, &mut scratch, &mut fields, &mut pairs) {
+        let mut raw = self.raw.take();
+        let users = match &self.setup {
+            Ok(setup) => &setup.users[..],
+            Err(_) => &[],
+        };
+        let mut user = UserRun {
+            users,
+            raw: &mut raw,
+            reference: time,
+            time: None,
+        };
+        let applied = apply(
+            plan.chain,
+            line,
+            &mut scratch,
+            &mut fields,
+            &mut pairs,
+            &mut user,
+        );
+        let user_time = user.time;
+        self.raw.set(raw);
+        match applied {
             Ok(parsed) => {
                 let meant = match entry {
                     Entry::Filter => {
                         inner.clear();
                         let mut object = relifetime(std::mem::take(inner));
-                        let meant =
-                            Meant::of(config, parsed, &mut fields, &pairs, time, &mut object);
+                        let meant = Meant::of(
+                            config,
+                            parsed,
+                            &mut fields,
+                            &pairs,
+                            time,
+                            user_time,
+                            &mut object,
+                        );
                         *inner = relifetime(object);
                         meant
                     }
@@ -384,6 +520,15 @@ impl Filter {
     }
 }
 
+/// What a user parser needs while a chain runs, and the time it found.
+struct UserRun<'u, 'c> {
+    users: &'u [User],
+    raw: &'c mut Vec<u8>,
+    reference: Timestamp,
+    /// Set when a user parser read the line: its time group's reading.
+    time: Option<Option<Found>>,
+}
+
 /// Runs the chain: the first parser that reads the line wins; when none
 /// does, the last one's mismatch. Each parser gets its own unescaping
 /// buffer (`scratch` has one per parser), so that what a failed attempt
@@ -394,6 +539,7 @@ fn apply<'a>(
     scratch: &'a mut [Vec<u8>],
     fields: &mut Fields<'a>,
     pairs: &mut Pairs<'a>,
+    user: &mut UserRun<'a, '_>,
 ) -> Result<Parsed<'a>, Mismatch> {
     let mut last = Mismatch {
         format: "none",
@@ -413,7 +559,8 @@ fn apply<'a>(
                 auto::parse_as(f, line, scratch, fields, pairs)
             }
             ParserRef::Builtin(Builtin::Auto) => auto::parse(line, scratch, fields, pairs),
-            ParserRef::Builtin(Builtin::None) | ParserRef::User(_) => continue,
+            ParserRef::Builtin(Builtin::None) => continue,
+            ParserRef::User(i) => run_user(i, line, scratch, pairs, user),
         };
         match outcome {
             Ok(parsed) => return Ok(parsed),
@@ -421,6 +568,104 @@ fn apply<'a>(
         }
     }
     Err(last)
+}
+
+/// Runs the `i`-th user parser on the line, unescaped (user patterns are
+/// written for the text as the application wrote it), and puts its
+/// captures, escaped again, into `pairs`.
+fn run_user<'a>(
+    i: usize,
+    line: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+    pairs: &mut Pairs<'a>,
+    run: &mut UserRun<'a, '_>,
+) -> Result<Parsed<'a>, Mismatch> {
+    let Some(user) = run.users.get(i) else {
+        return Err(Mismatch {
+            format: "user parser",
+            expected: "a configured parser",
+            at: 0,
+        });
+    };
+    let refused = |expected| Mismatch {
+        format: user.name,
+        expected,
+        at: 0,
+    };
+    run.raw.clear();
+    run.raw
+        .extend_from_slice(&msgpack::unescape(formats::trim_line_end(line)));
+    let Ok(text) = std::str::from_utf8(run.raw) else {
+        return Err(refused("UTF-8 text"));
+    };
+    let mut captures = Vec::new();
+    let info = user
+        .parser
+        .parse(text, &mut captures)
+        .map_err(|_| refused("a line its regex matches"))?;
+    // Each value as JSON: text escaped, numbers and booleans as written.
+    scratch.clear();
+    let mut spans = Vec::with_capacity(captures.len());
+    for &(name, value) in &captures {
+        let start = scratch.len();
+        let kind = match value {
+            UserValue::Text(t) => {
+                out::escape_into(scratch, t.as_bytes());
+                0
+            }
+            UserValue::Int(n) => {
+                out::write_int(scratch, n);
+                1
+            }
+            UserValue::Unsigned(n) => {
+                scratch.extend_from_slice(n.to_string().as_bytes());
+                1
+            }
+            UserValue::Float(f) => {
+                scratch.extend_from_slice(f.to_string().as_bytes());
+                1
+            }
+            UserValue::Bool(b) => {
+                if b {
+                    2
+                } else {
+                    3
+                }
+            }
+        };
+        spans.push((name, kind, start, scratch.len()));
+    }
+    let time = info.time.map(|t| match t.value {
+        TimeValue::Parsed(ts) => Found::Time(ts),
+        TimeValue::Invalid | TimeValue::Pending => {
+            let read = match &user.time_format {
+                Some(f) => f.parse(t.raw.as_bytes(), run.reference),
+                None => timestamps::parse_any(t.raw.as_bytes(), run.reference),
+            };
+            match read {
+                Ok(ts) => Found::Time(ts),
+                Err(why) => Found::Unreadable { field: "time", why },
+            }
+        }
+    });
+    run.time = Some(time);
+    let written: &'a [u8] = scratch;
+    for (name, kind, start, end) in spans {
+        let value = match kind {
+            // `escape_into` wrote the quotes: the content is inside them.
+            0 => Value::Text(
+                written
+                    .get(start + 1..end.saturating_sub(1))
+                    .unwrap_or_default(),
+            ),
+            1 => Value::Decimal(written.get(start..end).unwrap_or_default()),
+            k => Value::Bool(k == 2),
+        };
+        if !pairs.insert(name.as_bytes(), value) {
+            pairs.suspect = Some(formats::Suspicion::OutOfRange);
+        }
+    }
+    Ok(Parsed::Pairs("user"))
 }
 
 /// What a successful chain produced, for the writer.
@@ -453,12 +698,14 @@ impl<'a> Meant<'a> {
         fields: &mut Fields<'a>,
         pairs: &Pairs<'a>,
         time: Timestamp,
+        user_time: Option<Option<Found>>,
         scratch: &mut Vec<Member<'a>>,
     ) -> Meant<'a> {
-        let when = config
-            .normalise_time
-            .then(|| meaning::time_of(parsed, fields, pairs, time, scratch))
-            .flatten();
+        let when = match user_time {
+            _ if !config.normalise_time => None,
+            Some(found) => found,
+            None => meaning::time_of(parsed, fields, pairs, time, scratch),
+        };
         let mut level = config
             .levels
             .then(|| meaning::level_of(parsed, fields, pairs, scratch))

@@ -86,7 +86,7 @@ pub fn time_of<'a>(
             Parsed::Object(text) => object_string(text, field, scratch).map(Value::Text),
         };
         let found = match value {
-            None => continue,
+            None | Some(Value::Bool(_)) => continue,
             Some(Value::Time(t)) => Found::Time(t),
             Some(Value::Text(text) | Value::Decimal(text)) => {
                 match timestamps::parse_any(text, reference) {

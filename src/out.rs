@@ -181,6 +181,10 @@ impl<'b> Out<'b> {
                     w.put(text.get(..len).unwrap_or_default());
                     w.byte(b'"');
                 }
+                Value::Bool(b) => {
+                    w.put(b"\":");
+                    w.put(if b { b"true" } else { b"false" });
+                }
             }
         }
         self.pos += w.at.min(room);
@@ -225,6 +229,7 @@ fn field_room(name: &[u8], value: Value<'_>) -> usize {
             Value::Int(_) => 21,
             Value::Decimal(d) => d.len(),
             Value::Time(_) => RFC3339_MAX + 2,
+            Value::Bool(_) => 5,
         }
 }
 

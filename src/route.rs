@@ -133,16 +133,20 @@ pub enum ParserRef {
     User(usize),
 }
 
-/// Resolves `name` among the built-ins, the user parsers (`user`, in
-/// order) and the stock names.
-pub fn resolve(name: &str, user: &[String]) -> Option<ParserRef> {
+/// A name the configuration defines: a `[[parser]]` or `parsers_file`
+/// entry (a user regex parser, or another name for a built-in format).
+pub type Named = (String, ParserRef);
+
+/// Resolves `name` among the built-ins, the configuration's own names
+/// (`named`, first wins) and the stock names.
+pub fn resolve(name: &str, named: &[Named]) -> Option<ParserRef> {
     let builtin = |list: &[(&str, Builtin)]| {
         list.iter()
             .find(|(n, _)| *n == name)
             .map(|&(_, b)| ParserRef::Builtin(b))
     };
     builtin(BUILTIN)
-        .or_else(|| user.iter().position(|u| u == name).map(ParserRef::User))
+        .or_else(|| named.iter().find(|(n, _)| n == name).map(|&(_, p)| p))
         .or_else(|| builtin(STOCK))
 }
 
@@ -335,16 +339,16 @@ pub struct Router {
     pub routes: Vec<Resolved>,
     /// The default chain.
     pub default: Vec<ParserRef>,
-    /// The user parsers' names, in order.
-    users: Vec<String>,
+    /// The configuration's own names.
+    users: Vec<Named>,
     /// Every parser once, so that a name resolves to a one-parser chain.
     singles: Vec<ParserRef>,
 }
 
 impl Router {
-    /// Resolves every name `config` uses; `user` are the user parsers'
-    /// names. An unknown name is an error at its line.
-    pub fn new(file: &str, config: &Config, user: &[String]) -> Result<Router, ConfigError> {
+    /// Resolves every name `config` uses; `user` are the configuration's
+    /// own names. An unknown name is an error at its line.
+    pub fn new(file: &str, config: &Config, user: &[Named]) -> Result<Router, ConfigError> {
         let chain = |names: &[NameAt]| -> Result<Vec<ParserRef>, ConfigError> {
             names
                 .iter()
@@ -371,7 +375,7 @@ impl Router {
             .iter()
             .map(|&(_, b)| ParserRef::Builtin(b))
             .collect();
-        singles.extend((0..user.len()).map(ParserRef::User));
+        singles.extend(user.iter().map(|&(_, p)| p));
         Ok(Router {
             routes,
             default: chain(&config.parsers_chain)?,
@@ -719,7 +723,10 @@ mod tests {
 
     #[test]
     fn names_resolve() {
-        let user = vec!["mine".to_string(), "envoy".to_string()];
+        let user = vec![
+            ("mine".to_string(), ParserRef::User(0)),
+            ("envoy".to_string(), ParserRef::User(1)),
+        ];
         assert_eq!(
             resolve("auto", &user),
             Some(ParserRef::Builtin(Builtin::Auto))

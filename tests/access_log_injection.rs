@@ -56,6 +56,7 @@ fn decoded(fields: &Fields<'_>) -> BTreeMap<String, String> {
                 t.write_rfc3339(&mut text);
                 String::from_utf8(text).expect("ASCII")
             }
+            Value::Bool(b) => b.to_string(),
         };
         assert!(
             out.insert(name.to_string(), text).is_none(),

@@ -50,6 +50,7 @@ fn fields_as_json(fields: &Fields<'_>, case: &str) -> Map<String, Json> {
                 t.write_rfc3339(&mut text);
                 Json::String(String::from_utf8(text).expect("RFC 3339 is ASCII"))
             }
+            Value::Bool(b) => Json::Bool(*b),
         };
         assert!(
             out.insert(name.to_string(), json).is_none(),

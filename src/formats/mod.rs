@@ -44,6 +44,8 @@ pub enum Value<'a> {
     Decimal(&'a [u8]),
     /// A time normalised to RFC 3339 UTC.
     Time(Timestamp),
+    /// `true` or `false` (a user parser's `bool` type).
+    Bool(bool),
 }
 
 /// The fields a parser found, in output order, plus what it suspects.
@@ -793,6 +795,7 @@ pub(crate) fn render(outcome: Outcome, fields: &Fields<'_>) -> Vec<String> {
                 t.write_rfc3339(&mut text);
                 format!("@{}", String::from_utf8_lossy(&text))
             }
+            Value::Bool(b) => b.to_string(),
         };
         out.push(format!("{name}:{value}"));
     }
