@@ -32,6 +32,7 @@ pub mod envelope;
 pub mod filter;
 pub mod formats;
 pub mod glob;
+pub mod limit;
 pub mod meaning;
 pub mod msgpack;
 pub mod out;
