@@ -97,7 +97,7 @@ fn call(
     let filter = match entry {
         Entry::Filter => instance.configured.get_or_init(|| {
             let (config, parsers_file) = load_config();
-            Box::new(Filter::with_parsers_file(config, parsers_file))
+            Box::new(Filter::load(config, parsers_file, random_seed()))
         }),
         Entry::Envoy | Entry::NginxIngress => instance
             .fixed
@@ -106,6 +106,10 @@ fn call(
     let time = Timestamp::new(i64::from(time_sec), time_nsec, 9)
         .or_else(|| Timestamp::new(i64::from(time_sec), 0, 0))
         .unwrap_or_default();
+    if entry == Entry::Filter {
+        let unix = i64::try_from(clock(CLOCK_REALTIME)).unwrap_or(i64::MAX);
+        filter.set_clock(clock(CLOCK_MONOTONIC), unix);
+    }
     filter.run(entry, tag, time, record, &mut instance.out);
     for line in filter.take_notices() {
         write_stderr(&line);
@@ -183,6 +187,35 @@ unsafe extern "C" {
     fn fd_prestat_get(fd: u32, prestat: *mut Prestat) -> u16;
     fn fd_prestat_dir_name(fd: u32, path: *mut u8, len: u32) -> u16;
     fn fd_write(fd: u32, iovs: *const Ciovec, iovs_len: u32, written: *mut u32) -> u16;
+    fn clock_time_get(id: u32, precision: u64, time: *mut u64) -> u16;
+    fn random_get(buf: *mut u8, len: u32) -> u16;
+}
+
+/// WASI's clock ids.
+const CLOCK_REALTIME: u32 = 0;
+const CLOCK_MONOTONIC: u32 = 1;
+
+/// The host's clock `id`, in nanoseconds (0 if it has none).
+fn clock(id: u32) -> u64 {
+    let mut time = 0u64;
+    // SAFETY: `time` is a valid, writable u64, the out-parameter WASI
+    // preview 1 defines for `clock_time_get`.
+    if unsafe { clock_time_get(id, 1, &mut time) } != 0 {
+        return 0;
+    }
+    time
+}
+
+/// Eight bytes from the host's random source (0 if it has none): the
+/// limiters' hash seed, so that keys that collide cannot be computed in
+/// advance.
+fn random_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    // SAFETY: `bytes` is 8 writable bytes, the length passed.
+    if unsafe { random_get(bytes.as_mut_ptr(), 8) } != 0 {
+        return 0;
+    }
+    u64::from_le_bytes(bytes)
 }
 
 /// WASI's `ciovec`: a buffer to write.

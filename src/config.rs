@@ -17,6 +17,7 @@
 //! [`crate::route`]).
 
 use crate::glob::Glob;
+use crate::limit::{self, LimitSpec};
 use crate::toml::{self, Entry, Item, Table};
 use std::fmt;
 
@@ -220,6 +221,12 @@ pub const ROUTE_KEYS: &[KeyDoc] = &[
         doc: "Keep the raw line after a successful parse.",
     },
     KeyDoc {
+        key: "limit",
+        kind: Kind::Tables,
+        default: "-",
+        doc: "Rate limits for the route's records, as `[[route.limit]]` tables (keys: docs/limits.md). Off unless configured.",
+    },
+    KeyDoc {
         key: "into",
         kind: Kind::Str,
         default: "-",
@@ -337,6 +344,8 @@ pub struct Route {
     pub keep_log: Option<bool>,
     /// Where the parsed fields go.
     pub into: Option<String>,
+    /// Its rate limits.
+    pub limits: Vec<LimitSpec>,
 }
 
 /// One `[[parser]]`: the raw declaration; compiled by
@@ -392,6 +401,8 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// The user parsers.
     pub parsers: Vec<ParserDecl>,
+    /// Rate limits over every record of the filter instance (`[[limit]]`).
+    pub limits: Vec<LimitSpec>,
 }
 
 impl Default for Config {
@@ -422,6 +433,7 @@ impl Config {
             wasm_stack_size: 8192,
             routes: Vec::new(),
             parsers: Vec::new(),
+            limits: Vec::new(),
         }
     }
 }
@@ -478,6 +490,8 @@ pub enum ConfigProblem {
         /// Why.
         why: String,
     },
+    /// A `[[limit]]` that cannot be used.
+    Limit(String),
     /// The file could not be read.
     Unreadable(String),
 }
@@ -510,6 +524,7 @@ impl fmt::Display for ConfigError {
                 "unknown parser '{n}' (not built in, not a fluent-bit stock name, not a [[parser]], not in parsers_file)"
             ),
             ConfigProblem::BadParser { name, why } => write!(f, "parser '{name}': {why}"),
+            ConfigProblem::Limit(why) => write!(f, "limit: {why}"),
             ConfigProblem::Unreadable(why) => write!(f, "cannot be read: {why}"),
         }
     }
@@ -670,6 +685,11 @@ impl Loader<'_> {
             .collect()
     }
 
+    fn limits(&self, entry: &Entry) -> Result<Vec<LimitSpec>, ConfigError> {
+        limit::specs_from_entry(entry)
+            .map_err(|e| self.fail(e.line, ConfigProblem::Limit(e.problem.to_string())))
+    }
+
     fn route(&self, n: usize, line: usize, table: &Table) -> Result<Route, ConfigError> {
         let mut route = Route {
             name: format!("route {n}"),
@@ -684,6 +704,7 @@ impl Loader<'_> {
             parsers: Vec::new(),
             keep_log: None,
             into: None,
+            limits: Vec::new(),
         };
         for (key, entry) in &table.entries {
             let decl = self.decl(ROUTE_KEYS, key, entry)?;
@@ -700,6 +721,7 @@ impl Loader<'_> {
                 "annotations" => route.annotations = self.globs(&decl, entry)?,
                 "parsers" => route.parsers = self.chain(&decl, entry)?,
                 "keep_log" => route.keep_log = Some(self.boolean(&decl, entry)?),
+                "limit" => route.limits = self.limits(entry)?,
                 _ => route.into = Some(self.record_key(&decl, entry)?),
             }
         }
@@ -778,6 +800,10 @@ impl Config {
                 for (n, (line, t)) in loader.tables(entry, &ROUTE_TABLE)?.into_iter().enumerate() {
                     config.routes.push(loader.route(n + 1, line, t)?);
                 }
+                continue;
+            }
+            if key == "limit" {
+                config.limits = loader.limits(entry)?;
                 continue;
             }
             if key == "parser" {

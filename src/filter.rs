@@ -25,6 +25,7 @@ use crate::config::{Config, ConfigError, ConfigProblem};
 use crate::envelope;
 use crate::formats::auto::{self, Format, Parsed};
 use crate::formats::{self, Fields, Mismatch, Pairs, Value, relifetime};
+use crate::limit::{Decision as LimitDecision, Limits, RecordFacts, WallClock};
 use crate::meaning::{self, Found};
 use crate::msgpack;
 use crate::out::{self, Out};
@@ -33,10 +34,11 @@ use crate::record::{self, Kind, Member};
 use crate::route::{self, Builtin, Decision, DecisionCache, Named, ParserRef, Router};
 use crate::severity::{self, Level};
 use crate::template::Template;
+use crate::template::xxh64;
 use crate::time::Timestamp;
 use crate::timestamps::{self, TimeFormat};
 use crate::user_parser::{
-    Format as UserFormat, Limits, ParserSpec, TimeValue, UserParser, UserValue,
+    Format as UserFormat, Limits as StackLimits, ParserSpec, TimeValue, UserParser, UserValue,
 };
 use std::cell::Cell;
 
@@ -116,7 +118,7 @@ impl Setup {
                 .map_err(|e| fail(path, 0, ConfigProblem::Unreadable(e.to_string())))?;
             specs.extend(read.parsers);
         }
-        let limits = Limits {
+        let limits = StackLimits {
             stack_bytes: config.wasm_stack_size,
         };
         let mut users = Vec::new();
@@ -175,6 +177,8 @@ impl Setup {
 struct Plan<'c> {
     /// `None` for the fixed entry points.
     route: Option<&'c str>,
+    /// The route's index, for its limits.
+    route_at: Option<usize>,
     chain: &'c [ParserRef],
     keep_log: bool,
     into: Option<&'c str>,
@@ -208,6 +212,12 @@ pub struct Filter {
     /// leave it borrowed for good, and fluent-bit goes on calling the same
     /// instance. A trap with the state taken out merely loses it.
     cache: Cell<DecisionCache>,
+    /// The rate limits: the instance's (`[[limit]]`) first, then each
+    /// route's, `None` where none is configured.
+    limits: Cell<Vec<Option<Limits>>>,
+    /// The host's monotonic and wall clocks at this call (nanoseconds),
+    /// set by the ABI before each record.
+    clock: Cell<(u64, i64)>,
 }
 
 const ENVOY: &[ParserRef] = &[ParserRef::Builtin(Builtin::Format(Format::Envoy))];
@@ -225,7 +235,24 @@ impl Filter {
         config: Result<Config, ConfigError>,
         file: Option<(String, String)>,
     ) -> Self {
+        Filter::load(config, file, 0)
+    }
+
+    /// As [`Filter::with_parsers_file`], with the seed of the limiters' key
+    /// hash (the ABI takes it from the host's random source).
+    pub fn load(
+        config: Result<Config, ConfigError>,
+        file: Option<(String, String)>,
+        seed: u64,
+    ) -> Self {
         let setup = config.and_then(|config| Setup::build(config, file));
+        let limits = match &setup {
+            Ok(s) => std::iter::once(&s.config.limits)
+                .chain(s.config.routes.iter().map(|r| &r.limits))
+                .map(|specs| (!specs.is_empty()).then(|| Limits::new(specs.clone(), seed)))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
         Filter {
             setup,
             defaults: Config::default(),
@@ -239,12 +266,21 @@ impl Filter {
             notices: Cell::new(Vec::new()),
             warned: Cell::new(Vec::new()),
             cache: Cell::new(DecisionCache::default()),
+            limits: Cell::new(limits),
+            clock: Cell::new((0, 0)),
         }
     }
 
     /// Why the configuration cannot be used, if it cannot.
     pub fn config_error(&self) -> Option<&ConfigError> {
         self.setup.as_ref().err()
+    }
+
+    /// Sets the host's clocks for the next records: monotonic and wall
+    /// time, in nanoseconds. Limits run on these, never on a time read from
+    /// a line.
+    pub fn set_clock(&self, mono_ns: u64, unix_ns: i64) {
+        self.clock.set((mono_ns, unix_ns));
     }
 
     /// The stderr lines produced since the last call.
@@ -315,6 +351,7 @@ impl Filter {
                 };
                 let plan = Plan {
                     route: None,
+                    route_at: None,
                     chain,
                     keep_log: false,
                     into: None,
@@ -378,6 +415,13 @@ impl Filter {
         );
         let user_time = user.time;
         self.raw.set(raw);
+        let mut facts = RecordFacts {
+            size: 0,
+            severe: false,
+            client_paid: None,
+            template: None,
+            variables: 0,
+        };
         match applied {
             Ok(parsed) => {
                 let meant = match entry {
@@ -399,6 +443,17 @@ impl Filter {
                     _ => Meant::default(),
                 };
                 let code = meant.message.map(|m| template.build(m));
+                facts.severe = meant.level.is_some_and(|l| l >= Level::Error);
+                facts.client_paid = ["bytes_received", "request_length"]
+                    .iter()
+                    .find_map(|name| match fields.get(name) {
+                        Some(Value::Int(n)) => u64::try_from(n).ok(),
+                        _ => None,
+                    });
+                if let Some(message) = meant.message {
+                    facts.template = Some(template.id());
+                    facts.variables = xxh64(message, 1);
+                }
                 let got = Got {
                     parsed,
                     fields: &fields,
@@ -422,6 +477,11 @@ impl Filter {
                     .filter(|_| entry == Entry::Filter && config.levels);
                 let code =
                     (entry == Entry::Filter && config.templates).then(|| template.build(text));
+                facts.severe = level.is_some_and(|l| l >= Level::Error);
+                if code.is_some() {
+                    facts.template = Some(template.id());
+                    facts.variables = xxh64(text, 1);
+                }
                 let extra = Unparsed {
                     level,
                     template: code.map(|code| (&template, code)),
@@ -429,10 +489,80 @@ impl Filter {
                 annotate_unparsed(members, &why, &extra, buf);
             }
         }
+        if entry == Entry::Filter {
+            facts.size = buf.len() as u64;
+            let tag_id = route::from_tag(tag, config.tag_prefix.as_bytes());
+            let mut lookup = |name: &str| {
+                let (ns, pod, container) = tag_id.unwrap_or_default();
+                match name {
+                    "kubernetes.namespace_name" if tag_id.is_some() => return Some(ns),
+                    "kubernetes.pod_name" if tag_id.is_some() => return Some(pod),
+                    "kubernetes.container_name" if tag_id.is_some() => return Some(container),
+                    _ => {}
+                }
+                if let Some(Value::Text(t)) = fields.get(name) {
+                    return Some(t);
+                }
+                members
+                    .iter()
+                    .find(|m| m.kind == Kind::String && m.key == name.as_bytes())
+                    .map(|m| m.value)
+            };
+            self.limit(plan.route_at, &facts, &mut lookup, buf);
+        }
         self.template.set(Some(template));
         self.fields.set(fields.into_list());
         self.pairs.set(pairs.into_list());
         self.scratch.set(scratch);
+    }
+
+    /// Runs the instance's limits, then the route's, on a record written
+    /// in `buf`: a carried tally is appended to it, a summary replaces it,
+    /// a drop empties it (fluent-bit drops a record answered empty), and
+    /// the drop is counted in its key's tally.
+    fn limit<'v>(
+        &self,
+        route_at: Option<usize>,
+        facts: &RecordFacts,
+        lookup: &mut dyn FnMut(&str) -> Option<&'v [u8]>,
+        buf: &mut Vec<u8>,
+    ) {
+        let mut all = self.limits.take();
+        if all.iter().all(Option::is_none) {
+            self.limits.set(all);
+            return;
+        }
+        let (mono_ns, unix_ns) = self.clock.get();
+        let clock = WallClock { mono_ns, unix_ns };
+        let slots = [Some(0), route_at.map(|i| i + 1)];
+        for at in slots.into_iter().flatten() {
+            let Some(Some(limits)) = all.get_mut(at) else {
+                continue;
+            };
+            match limits.admit(mono_ns, facts, lookup) {
+                LimitDecision::Admit { carry, repeat } => {
+                    if (carry || repeat) && buf.last() == Some(&b'}') {
+                        buf.pop();
+                        limits.write_members(&LimitDecision::Admit { carry, repeat }, clock, buf);
+                        buf.push(b'}');
+                    }
+                }
+                LimitDecision::Summary => {
+                    let mut summary = Vec::with_capacity(256);
+                    limits.write_members(&LimitDecision::Summary, clock, &mut summary);
+                    buf.clear();
+                    buf.push(b'{');
+                    buf.extend_from_slice(summary.strip_prefix(b",").unwrap_or(&summary));
+                    buf.push(b'}');
+                    break;
+                }
+                LimitDecision::Drop(_) | LimitDecision::Collapse => {
+                    buf.clear();
+                    break;
+                }
+            }
+        }
+        self.limits.set(all);
     }
 
     /// What `rosetta_filter` applies to a record: an annotation, else the
@@ -479,6 +609,7 @@ impl Filter {
         Ok(match decision {
             Decision::Annotation(_) => Plan {
                 route: Some("annotation"),
+                route_at: None,
                 chain,
                 keep_log: config.keep_log,
                 into: None,
@@ -487,6 +618,7 @@ impl Filter {
                 let route = setup.router.routes.get(i).map(|r| &r.route);
                 Plan {
                     route: route.map(|r| r.name.as_str()),
+                    route_at: Some(i),
                     chain,
                     keep_log: route.and_then(|r| r.keep_log).unwrap_or(config.keep_log),
                     into: route.and_then(|r| r.into.as_deref()),
@@ -494,6 +626,7 @@ impl Filter {
             }
             Decision::Default => Plan {
                 route: Some("default"),
+                route_at: None,
                 chain,
                 keep_log: config.keep_log,
                 into: None,
