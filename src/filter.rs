@@ -24,13 +24,13 @@
 use crate::config::{Config, ConfigError, ConfigProblem};
 use crate::envelope;
 use crate::formats::auto::{self, Format, Parsed};
-use crate::formats::{self, Fields, Mismatch, Pairs, Value, relifetime};
+use crate::formats::{self, Fields, KeyTable, Mismatch, Pairs, Value, relifetime};
 use crate::limit::{Decision as LimitDecision, Limits, RecordFacts, WallClock};
 use crate::meaning::{self, Found};
 use crate::msgpack;
-use crate::out::{self, Out};
+use crate::out::{self, Out, Rendered};
 use crate::parsers_conf;
-use crate::record::{self, Kind, Member};
+use crate::record::{self, Kind, Member, Quotes};
 use crate::route::{self, Builtin, Decision, DecisionCache, Named, ParserRef, Router};
 use crate::severity::{self, Level};
 use crate::template::Template;
@@ -196,6 +196,11 @@ pub struct Filter {
     pairs: Cell<Vec<(&'static [u8], Value<'static>)>>,
     /// The line unescaped for a user parser.
     raw: Cell<Vec<u8>>,
+    /// The buffer parsers write their fields into as JSON (see
+    /// [`Rendered`]), and the log line's quote positions found while the
+    /// record is checked.
+    rendered: Cell<Vec<u8>>,
+    quotes: Cell<Vec<u32>>,
     /// One unescaping buffer per parser of the longest chain.
     scratch: Cell<Vec<Vec<u8>>>,
     /// The message template's buffer (an `Option`, so that taking it out
@@ -261,6 +266,8 @@ impl Filter {
             fields: Cell::new(Vec::with_capacity(32)),
             pairs: Cell::new(Vec::new()),
             raw: Cell::new(Vec::new()),
+            rendered: Cell::new(Vec::new()),
+            quotes: Cell::new(Vec::new()),
             scratch: Cell::new(Vec::new()),
             template: Cell::new(None),
             notices: Cell::new(Vec::new()),
@@ -319,7 +326,18 @@ impl Filter {
     ) {
         let mut members = relifetime(self.members.take());
         let mut inner = relifetime(self.inner.take());
-        self.run_members(entry, tag, time, record, &mut members, &mut inner, buf);
+        let mut quotes = Quotes::reusing(self.quotes.take());
+        self.run_members(
+            entry,
+            tag,
+            time,
+            record,
+            &mut members,
+            &mut inner,
+            &mut quotes,
+            buf,
+        );
+        self.quotes.set(quotes.into_list());
         self.inner.set(relifetime(inner));
         self.members.set(relifetime(members));
     }
@@ -333,9 +351,15 @@ impl Filter {
         record: &'r [u8],
         members: &mut Vec<Member<'r>>,
         inner: &mut Vec<Member<'r>>,
+        quotes: &mut Quotes,
         buf: &mut Vec<u8>,
     ) {
-        if let Err(e) = record::members(record, members) {
+        // The line's quotes are found while the record is checked.
+        let log_key = match (entry, &self.setup) {
+            (Entry::Filter, Ok(s)) => s.config.log_key.as_bytes(),
+            _ => self.defaults.log_key.as_bytes(),
+        };
+        if let Err(e) = record::members_indexed(record, members, log_key, quotes) {
             let mut out = Out::begin(buf, record.len() * 2 + 128);
             out.bytes(keys::RAW, record);
             out.str(keys::ERROR, &format!("invalid-json: {e}"));
@@ -374,7 +398,12 @@ impl Filter {
             buf.extend_from_slice(record);
             return;
         }
-        let Some(line_at) = line_member(members, config) else {
+        // The indexed member is the one `line_member` would find first.
+        let line_at = match entry {
+            Entry::Filter => line_member(members, config),
+            _ => quotes.member().or_else(|| line_member(members, config)),
+        };
+        let Some(line_at) = line_at else {
             let why = format!("no string '{}' to parse", config.log_key);
             return annotate(members, keys::REASON, &why, buf);
         };
@@ -385,6 +414,9 @@ impl Filter {
         let cri = envelope::split_cri(line);
         if logtag_partial || cri.is_some_and(|c| c.partial) {
             return annotate_bool(members, keys::PARTIAL, buf);
+        }
+        if entry != Entry::Filter && cri.is_none() {
+            return self.direct(entry, members, line_at, line, quotes, buf);
         }
         let line = cri.map_or(line, |c| c.message);
         let mut fields = Fields::reusing(self.fields.take());
@@ -514,6 +546,101 @@ impl Filter {
         self.fields.set(fields.into_list());
         self.pairs.set(pairs.into_list());
         self.scratch.set(scratch);
+    }
+
+    /// The fixed entry points' path for Envoy's and Istio's text layouts and
+    /// ingress-nginx's: the parser writes straight into JSON (Envoy's JSON
+    /// layout goes through the list).
+    fn direct(
+        &self,
+        entry: Entry,
+        members: &[Member<'_>],
+        line_at: usize,
+        line: &[u8],
+        quotes: &Quotes,
+        buf: &mut Vec<u8>,
+    ) {
+        let keep_log = false;
+        let text = formats::trim_line_end(line);
+        let table = match entry {
+            Entry::Envoy if text.first() != Some(&b'{') => &formats::envoy::keys::TABLE,
+            Entry::NginxIngress => &formats::nginx_ingress::keys::TABLE,
+            _ => {
+                // Envoy's JSON layout: the list path, with a buffer for the
+                // values that need unescaping.
+                let mut pool = self.scratch.take();
+                if pool.is_empty() {
+                    pool.push(Vec::new());
+                }
+                let mut fields = Fields::reusing(self.fields.take());
+                if let Some(scratch) = pool.first_mut() {
+                    match formats::envoy::parse_with_scratch(line, scratch, &mut fields) {
+                        Ok(_) => write_list(members, line_at, &fields, buf),
+                        Err(mismatch) => {
+                            annotate(members, keys::REASON, &mismatch.to_string(), buf)
+                        }
+                    }
+                }
+                self.fields.set(fields.into_list());
+                self.scratch.set(pool);
+                return;
+            }
+        };
+        let quotes = quotes.of(line_at);
+        let parse = |rendered: Rendered| render(entry, line, text, quotes, rendered);
+        if let Some(at) = members_first(members, line_at, table, keep_log, buf) {
+            // The usual record: the fields go straight after the members.
+            let rendered = Rendered::after(std::mem::take(buf), at, table, line.len());
+            let (rendered, outcome) = parse(rendered);
+            let suspect = rendered.suspect();
+            match outcome {
+                Err(mismatch) => {
+                    *buf = rendered.into_buf();
+                    annotate(members, keys::REASON, &mismatch.to_string(), buf);
+                }
+                Ok(_) if suspect.is_none() => {
+                    *buf = rendered.into_buf();
+                    Out::resume(buf, buf.len(), true).finish();
+                }
+                // Suspect: the line is kept after all, in its place among
+                // the members (rare): the fields are set aside and the
+                // members written again.
+                Ok(_) => {
+                    let mut fields = self.rendered.take();
+                    fields.clear();
+                    fields.extend_from_slice(rendered.members());
+                    let written = rendered.keys();
+                    *buf = rendered.into_buf();
+                    let parsed = Written {
+                        has_name: &|key| written.has_name(key),
+                        suspect,
+                        room: fields.len(),
+                    };
+                    write_members(members, line_at, parsed, keep_log, buf, |out| {
+                        out.rendered(&fields)
+                    });
+                    self.rendered.set(fields);
+                }
+            }
+            return;
+        }
+        let rendered = Rendered::reusing(self.rendered.take(), table, line.len());
+        let (rendered, outcome) = parse(rendered);
+        match outcome {
+            Ok(_) => {
+                let text = rendered.members();
+                let parsed = Written {
+                    has_name: &|key| rendered.has_name(key),
+                    suspect: rendered.suspect(),
+                    room: text.len(),
+                };
+                write_members(members, line_at, parsed, keep_log, buf, |out| {
+                    out.rendered(text)
+                });
+            }
+            Err(mismatch) => annotate(members, keys::REASON, &mismatch.to_string(), buf),
+        }
+        self.rendered.set(rendered.into_buf());
     }
 
     /// Runs the instance's limits, then the route's, on a record written
@@ -1063,6 +1190,111 @@ fn write_parsed(
     out.finish();
 }
 
+/// Runs the parser that writes straight into JSON on `line` (`text`: the
+/// line trimmed once). The rendering is taken and given back by value: held
+/// in a local for the whole parse, its write position and flags stay out of
+/// memory.
+#[inline(never)]
+fn render<'a>(
+    entry: Entry,
+    line: &'a [u8],
+    text: &'a [u8],
+    quotes: Option<&[u32]>,
+    mut rendered: Rendered,
+) -> (Rendered, formats::Outcome) {
+    let outcome = match entry {
+        // `parse` trims the line before `parse_text`, which trims it again:
+        // so does this.
+        Entry::Envoy => formats::envoy::parse_text_into(text, quotes, &mut rendered),
+        _ => formats::nginx_ingress::parse_into(line, quotes, &mut rendered),
+    };
+    (rendered, outcome)
+}
+
+/// Writes `{` and the input's members as [`write_members`] will for a line
+/// that is not suspect, when no member's key can collide with one of
+/// `table`'s (so none is renamed whatever the parser writes) and at least
+/// one member is written (returning where the object goes on); `None`,
+/// writing nothing, otherwise. The parsed fields can then be rendered
+/// straight after the members.
+fn members_first(
+    members: &[Member<'_>],
+    line_at: usize,
+    table: &KeyTable,
+    keep_log: bool,
+    buf: &mut Vec<u8>,
+) -> Option<usize> {
+    let written = |i: usize| i != line_at || keep_log;
+    let any = (0..members.len()).any(written);
+    let collides = members
+        .iter()
+        .enumerate()
+        .any(|(i, m)| written(i) && table.find(m.key).is_some());
+    if !any || collides {
+        return None;
+    }
+    let size = members.iter().map(|m| m.span.len() + 1).sum::<usize>() + 64;
+    let mut out = Out::begin(buf, size);
+    for (i, m) in members.iter().enumerate() {
+        if written(i) {
+            out.raw_member(m.span);
+        }
+    }
+    Some(out.position())
+}
+
+/// A parsed list written as the fixed entry points write it.
+fn write_list(members: &[Member<'_>], line_at: usize, fields: &Fields<'_>, buf: &mut Vec<u8>) {
+    let parsed = Written {
+        has_name: &|key| fields.has_name(key),
+        suspect: fields.suspect,
+        room: fields.len() * 48,
+    };
+    write_members(members, line_at, parsed, false, buf, |out| {
+        out.values(fields.as_slice())
+    });
+}
+
+/// What the output of a parsed line needs to know of its fields.
+struct Written<'p> {
+    /// Whether a field has this name.
+    has_name: &'p dyn Fn(&[u8]) -> bool,
+    suspect: Option<formats::Suspicion>,
+    /// About how many bytes the fields take.
+    room: usize,
+}
+
+/// The input's members (the line dropped unless kept), an input member
+/// whose key is a field's kept as `rosetta.original.<key>`, then the
+/// fields (written by `fields`), then `rosetta.suspect`.
+fn write_members(
+    members: &[Member<'_>],
+    line_at: usize,
+    parsed: Written<'_>,
+    keep_log: bool,
+    buf: &mut Vec<u8>,
+    fields: impl FnOnce(&mut Out<'_>),
+) {
+    let size = members.iter().map(|m| m.span.len() + 1).sum::<usize>() * 2 + parsed.room + 64;
+    let mut out = Out::begin(buf, size);
+    let keep_line = keep_log || parsed.suspect.is_some();
+    for (i, m) in members.iter().enumerate() {
+        if i == line_at && !keep_line {
+            continue;
+        }
+        if (parsed.has_name)(m.key) {
+            out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
+            continue;
+        }
+        out.raw_member(m.span);
+    }
+    fields(&mut out);
+    if let Some(s) = parsed.suspect {
+        out.str(keys::SUSPECT, s.as_str());
+    }
+    out.finish();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1075,6 +1307,129 @@ mod tests {
         filter.run(entry, b"t", time, record.as_bytes(), &mut buf);
         filter.run(entry, b"t", time, record.as_bytes(), &mut buf);
         String::from_utf8(buf).unwrap()
+    }
+
+    /// A small xorshift generator.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// `raw` as JSON string content, escaped the way fluent-bit does.
+    fn escaped(raw: &str) -> String {
+        let json = serde_json::to_string(raw).unwrap();
+        json[1..json.len() - 1].to_string()
+    }
+
+    const ISTIO: &str = r#"[2024-05-06T07:08:09.010Z] "GET /a/b?c=d HTTP/1.1" 503 UF,URX upstream_reset_before_response_started{connection_failure} - "TLS_error:_x" 123 456 789 101 "10.0.0.1, 10.0.0.2" "Mozilla/5.0 (X11) x" "6513270e-a6a3" "svc:9080" "10.1.2.3:8080" outbound|8080||svc.ns.svc.cluster.local 10.1.2.4:40000 10.1.2.5:8080 10.1.2.6:50000 sni.example route-1"#;
+    const ENVOY: &str = r#"[2024-05-06T07:08:09.010Z] "GET /a HTTP/2" 200 - 12 34 56 7 "-" "curl/8" "abc" "svc:80" "10.1.2.3:8080""#;
+    const ENVOY_JSON: &str = r#"{"start_time":"2024-05-06T07:08:09.010Z","method":"GET","path":"/a?b=\"c\"","response_code":200,"bytes_sent":"12","upstream_host":"10.1.2.3:8080","route_name":"r"}"#;
+    const INGRESS: &str = r#"10.128.0.95 - - [27/Nov/2026:08:10:00 +0000] "GET /api/v1/products/0/reviews HTTP/1.1" 200 4685 "-" "kube-probe/1.28" 220 0.479 [shop-productpage-9080] [] 10.44.1.27:9080, 10.44.1.28:9080 7195, 12 0.765, 0.1 502, 200 a906922fa4b9a9c4b753a1eef0836085"#;
+    /// What a client (or a broken line) may put anywhere.
+    const PIECES: &[&str] = &[
+        "\"",
+        "\" \"",
+        " ",
+        "  ",
+        "\\",
+        "-",
+        "[",
+        "]",
+        "\"-\"",
+        " 200 - ",
+        "\n",
+        "\t",
+        "é",
+        "😀",
+        "\u{1}",
+        "x",
+        "10.0.0.9:1",
+        "[::1]:80",
+        "0",
+        "007",
+        "99999999999999999999",
+        ":",
+        ",",
+        " : ",
+        "2024-13-06T07:08:09.010Z",
+        "2024-05-06t07:08:09Z",
+        "+02:00",
+        "\" 1 2 3 4 \"",
+    ];
+
+    /// A line made from `base` by a few random edits: pieces inserted,
+    /// bytes deleted, the line cut short.
+    fn mutated(rng: &mut Rng, base: &str) -> String {
+        let mut line: Vec<char> = base.chars().collect();
+        for _ in 0..rng.below(4) {
+            let at = rng.below(line.len() + 1);
+            match rng.below(3) {
+                0 => {
+                    let piece = PIECES[rng.below(PIECES.len())];
+                    line.splice(at..at, piece.chars());
+                }
+                1 if at < line.len() => {
+                    line.remove(at);
+                }
+                _ => line.truncate(at.max(1)),
+            }
+        }
+        line.into_iter().collect()
+    }
+
+    /// The fixed entry points' direct writer gives exactly what the list
+    /// path gives (`rosetta_filter` with the same parser and nothing added).
+    #[test]
+    fn the_direct_writer_agrees_with_the_list_path() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let envelopes = [
+            r#"{"log":"LINE\n","stream":"stdout","time":"2026-11-27T08:10:00.100Z"}"#,
+            r#"{"time":"t","log":"LINE","path":1,"method":"m","route_name":{"a":[1]}}"#,
+            r#"{"log":"LINE"}"#,
+            r#"{"message":"LINE","host":"h","code":[1],"upstream_addr":null}"#,
+            r#" { "log" : "LINE" , "stream" : "stderr" } "#,
+        ];
+        let plain = |parser: &str| {
+            let text = format!(
+                "parsers = \"{parser}\"\nnormalise_time = false\nlevels = false\ntemplates = false\n"
+            );
+            Filter::new(Config::parse("rosetta.toml", &text))
+        };
+        let runs = [
+            (Entry::Envoy, plain("envoy")),
+            (Entry::NginxIngress, plain("nginx-ingress")),
+        ];
+        let direct = Filter::new(Ok(Config::default()));
+        let many_quotes = ISTIO.replace("Mozilla/5.0 (X11) x", &"\" \"".repeat(30));
+        let time = Timestamp::default();
+        let (mut got, mut want) = (Vec::new(), Vec::new());
+        for round in 0..4000 {
+            let base = [ISTIO, ENVOY, INGRESS, many_quotes.as_str(), ENVOY_JSON][round % 5];
+            let line = if round < 5 {
+                base.to_string()
+            } else {
+                mutated(&mut rng, base)
+            };
+            let envelope = envelopes[rng.below(envelopes.len())];
+            let record = envelope.replace("LINE", &escaped(&line));
+            for (entry, listed) in &runs {
+                direct.run(*entry, b"t", time, record.as_bytes(), &mut got);
+                listed.run(Entry::Filter, b"t", time, record.as_bytes(), &mut want);
+                // rosetta_filter names the route in its reasons.
+                let want = String::from_utf8_lossy(&want)
+                    .replace(r#""rosetta.reason":"default: "#, r#""rosetta.reason":""#);
+                assert_eq!(String::from_utf8_lossy(&got), want, "{entry:?} on {record}");
+            }
+        }
     }
 
     #[test]

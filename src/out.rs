@@ -6,15 +6,55 @@
 //! checked input cut at escape boundaries), and a *raw* member is a span that
 //! [`crate::record::members`] checked. Plain Rust strings are escaped here.
 //! Writing never allocates once the buffer has grown to the largest record.
+//!
+//! What a record costs is what it writes, once: the buffer keeps its bytes
+//! from record to record and each piece is written over the old bytes (or
+//! appended past them), never zero-filled ahead, because a fill costs as
+//! much as the writing (wasmtime's fuel counts every byte a bulk copy or
+//! fill moves; WAMR's memmove moves them). [`Rendered`] writes a parser's
+//! fields as JSON members as they are found, straight after the input's
+//! members when nothing can collide with them.
 
-use crate::formats::Value;
-use crate::time::RFC3339_MAX;
+use crate::formats::{Key, KeyTable, Suspicion, Value};
+use crate::time::{RFC3339_MAX, Timestamp};
+
+/// Writes `s` at `*pos` over the bytes `buf` still holds from an earlier
+/// record while they last, appending past them: old bytes serve as room
+/// without being zero-filled (a fill costs as much as the writing), and a
+/// write over them is one bounds test and a copy. The caller cuts `buf`
+/// to `*pos` when done.
+#[inline(always)]
+fn write_at(buf: &mut Vec<u8>, pos: &mut usize, s: &[u8]) {
+    let end = *pos + s.len();
+    match buf.get_mut(*pos..end) {
+        Some(dst) => dst.copy_from_slice(s),
+        None => {
+            buf.truncate(*pos);
+            buf.extend_from_slice(s);
+        }
+    }
+    *pos = end;
+}
+
+/// [`write_at`] for one byte.
+#[inline(always)]
+fn write_byte_at(buf: &mut Vec<u8>, pos: &mut usize, b: u8) {
+    match buf.get_mut(*pos) {
+        Some(dst) => *dst = b,
+        None => {
+            buf.truncate(*pos);
+            buf.push(b);
+        }
+    }
+    *pos += 1;
+}
 
 /// A JSON object being written.
 ///
-/// The buffer is sized once per record (zero-filled past the text written,
-/// then cut to the text by [`Out::finish`]); each write is then one bounds
-/// test and one bulk copy, instead of a capacity check and a call per piece.
+/// The buffer keeps its allocation, and its bytes, from record to record:
+/// pieces are written over the old bytes and appended past them (see
+/// `write_at`), never zero-filled ahead; [`Out::finish`] cuts the buffer
+/// to the text.
 pub struct Out<'b> {
     buf: &'b mut Vec<u8>,
     /// Where the next byte goes; `buf[..pos]` is the text so far.
@@ -25,48 +65,44 @@ pub struct Out<'b> {
 }
 
 impl<'b> Out<'b> {
-    /// Starts an object in `buf` (clearing it), expecting about `size`
-    /// bytes of output; more is grown into when needed.
+    /// Starts an object in `buf` (its old text is overwritten), expecting
+    /// about `size` bytes of output; more is grown into when needed.
     pub fn begin(buf: &'b mut Vec<u8>, size: usize) -> Self {
-        buf.clear();
-        buf.resize(size.max(64), 0);
-        let mut out = Out {
+        buf.reserve(size.saturating_sub(buf.len()));
+        let mut pos = 0;
+        write_byte_at(buf, &mut pos, b'{');
+        Out {
             buf,
-            pos: 0,
+            pos,
             comma: false,
             depth: 1,
-        };
-        out.byte(b'{');
-        out
+        }
     }
 
-    #[cold]
-    fn grow(&mut self, need: usize) {
-        let len = need.max(self.buf.len() * 2);
-        self.buf.resize(len, 0);
+    /// Goes on with a top-level object begun by [`Out::begin`], left open
+    /// at `pos` in `buf`; `comma`: whether it has a member yet.
+    pub fn resume(buf: &'b mut Vec<u8>, pos: usize, comma: bool) -> Self {
+        Out {
+            buf,
+            pos,
+            comma,
+            depth: 1,
+        }
+    }
+
+    /// Where the next byte goes (for [`Out::resume`] after a pause).
+    pub fn position(&self) -> usize {
+        self.pos
     }
 
     #[inline(always)]
     fn put(&mut self, s: &[u8]) {
-        let end = self.pos + s.len();
-        if end > self.buf.len() {
-            self.grow(end);
-        }
-        if let Some(dst) = self.buf.get_mut(self.pos..end) {
-            dst.copy_from_slice(s);
-        }
-        self.pos = end;
+        write_at(self.buf, &mut self.pos, s);
     }
 
     #[inline(always)]
     fn byte(&mut self, b: u8) {
-        if self.pos >= self.buf.len() {
-            self.grow(self.pos + 1);
-        }
-        if let Some(dst) = self.buf.get_mut(self.pos) {
-            *dst = b;
-        }
-        self.pos += 1;
+        write_byte_at(self.buf, &mut self.pos, b);
     }
 
     #[inline(always)]
@@ -101,6 +137,19 @@ impl<'b> Out<'b> {
         self.put(json);
     }
 
+    /// A member whose key is `prefix` (plain text needing no escape) then
+    /// `key` (escaped JSON string content), and whose value is valid JSON
+    /// text (both checked by the caller): [`Out::raw_value_escaped_key`]
+    /// without assembling the key first.
+    pub fn raw_value_prefixed_key(&mut self, prefix: &str, key: &[u8], json: &[u8]) {
+        self.sep();
+        self.byte(b'"');
+        self.put(prefix.as_bytes());
+        self.put(key);
+        self.put(b"\":");
+        self.put(json);
+    }
+
     /// A string member from plain text, escaped here.
     pub fn str(&mut self, key: &str, value: &str) {
         self.bytes(key, value.as_bytes());
@@ -110,9 +159,9 @@ impl<'b> Out<'b> {
     /// not valid UTF-8 become `\uE0XX`, as fluent-bit writes them.
     pub fn bytes(&mut self, key: &str, value: &[u8]) {
         self.key(key);
-        let mut text = Vec::with_capacity(value.len() + 2);
-        escape_into(&mut text, value);
-        self.put(&text);
+        self.buf.truncate(self.pos);
+        escape_into(self.buf, value);
+        self.pos = self.buf.len();
     }
 
     /// A member whose value is valid JSON text (checked by the caller),
@@ -128,8 +177,7 @@ impl<'b> Out<'b> {
         self.put(if value { b"true" } else { b"false" });
     }
 
-    /// Members from parsed fields, in order, written into one slice held
-    /// in locals and sized once for all of them (the per-record hot path:
+    /// Members from parsed fields, in order (the per-record list path:
     /// about thirty fields per access-log line).
     ///
     /// Names are `&str` (a parser's fixed names) or escaped JSON string
@@ -139,56 +187,58 @@ impl<'b> Out<'b> {
             .iter()
             .map(|(name, value)| field_room(name.as_ref(), *value))
             .sum();
-        let end = self.pos + room;
-        if end > self.buf.len() {
-            self.grow(end);
-        }
-        let Some(dst) = self.buf.get_mut(self.pos..end) else {
-            return;
-        };
-        let mut w = Cursor { dst, at: 0 };
-        let mut comma = self.comma;
+        self.buf
+            .reserve((self.pos + room).saturating_sub(self.buf.len()));
         for (name, value) in list {
             let value = *value;
-            if comma {
-                w.byte(b',');
-            }
-            comma = true;
-            w.byte(b'"');
-            w.put(name.as_ref());
+            self.sep();
+            self.byte(b'"');
+            self.put(name.as_ref());
             match value {
                 Value::Text(t) => {
-                    w.put(b"\":\"");
-                    w.put(t);
-                    w.byte(b'"');
+                    self.put(b"\":\"");
+                    self.put(t);
+                    self.byte(b'"');
                 }
                 Value::Int(i) => {
-                    w.put(b"\":");
+                    self.put(b"\":");
                     if i < 0 {
-                        w.byte(b'-');
+                        self.byte(b'-');
                     }
                     let mut digits = [0u8; 20];
-                    w.put(int_text(i, &mut digits));
+                    self.put(int_text(i, &mut digits));
                 }
                 Value::Decimal(d) => {
-                    w.put(b"\":");
-                    w.put(d);
+                    self.put(b"\":");
+                    self.put(d);
                 }
                 Value::Time(t) => {
-                    w.put(b"\":\"");
+                    self.put(b"\":\"");
                     let mut text = [0u8; RFC3339_MAX];
                     let len = t.rfc3339_into(&mut text);
-                    w.put(text.get(..len).unwrap_or_default());
-                    w.byte(b'"');
+                    self.put(text.get(..len).unwrap_or_default());
+                    self.byte(b'"');
                 }
                 Value::Bool(b) => {
-                    w.put(b"\":");
-                    w.put(if b { b"true" } else { b"false" });
+                    self.put(b"\":");
+                    self.put(if b { b"true" } else { b"false" });
                 }
             }
         }
-        self.pos += w.at.min(room);
-        self.comma = comma;
+    }
+
+    /// Members already rendered by [`Rendered`], each starting with its
+    /// comma (dropped here when nothing precedes it): one bulk copy.
+    pub fn rendered(&mut self, members: &[u8]) {
+        if members.is_empty() {
+            return;
+        }
+        let members = match members.split_first() {
+            Some((_, rest)) if !self.comma => rest,
+            _ => members,
+        };
+        self.put(members);
+        self.comma = true;
     }
 
     /// Opens a nested object under `key`; close it with [`Out::close`].
@@ -218,6 +268,157 @@ impl<'b> Out<'b> {
     }
 }
 
+/// Parsed fields rendered straight into JSON members, `,"name":value`
+/// each, in the order they come: what a parser writing through
+/// [`crate::formats::Sink`] produces instead of a list of values.
+///
+/// The buffer keeps its allocation from record to record and is appended
+/// to, never zero-filled; the key, its quotes and colon are one piece
+/// rendered at compile time ([`Key::json`]), copied with a few word moves.
+/// Which keys were written is kept as one bit each, for
+/// [`Rendered::has_name`].
+#[derive(Debug)]
+pub struct Rendered {
+    buf: Vec<u8>,
+    /// Where the members written here start in `buf`.
+    start: usize,
+    /// Where the next byte goes (see [`write_at`]).
+    pos: usize,
+    /// Bit `key.id` set for every key written.
+    written: u64,
+    table: &'static KeyTable,
+    suspect: Option<Suspicion>,
+}
+
+impl Rendered {
+    /// An empty rendering for `table`'s keys that takes over `buf`'s
+    /// allocation (see [`Rendered::into_buf`]), with room for what a line
+    /// of `line_len` bytes may yield: every field is a piece of the line or
+    /// shorter than the piece it comes from (a number, a time), a byte of
+    /// the line lands in at most two fields (an address and its IP), and
+    /// the keys come on top.
+    pub fn reusing(buf: Vec<u8>, table: &'static KeyTable, line_len: usize) -> Self {
+        Rendered::after(buf, 0, table, line_len)
+    }
+
+    /// Like [`Rendered::reusing`], but the members are written from `at`
+    /// on, after what `buf` holds before (an object being written, say).
+    pub fn after(mut buf: Vec<u8>, at: usize, table: &'static KeyTable, line_len: usize) -> Self {
+        buf.reserve((at + 2 * line_len + 1024).saturating_sub(buf.len()));
+        Rendered {
+            buf,
+            start: at,
+            pos: at,
+            written: 0,
+            table,
+            suspect: None,
+        }
+    }
+
+    /// Gives the buffer back, cut to the members written (for
+    /// [`Rendered::reusing`]).
+    pub fn into_buf(mut self) -> Vec<u8> {
+        self.buf.truncate(self.pos);
+        self.buf
+    }
+
+    /// Where the next byte goes.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The members written, each starting with a comma.
+    pub fn members(&self) -> &[u8] {
+        self.buf.get(self.start..self.pos).unwrap_or_default()
+    }
+
+    /// What the line is suspected of, if anything.
+    pub fn suspect(&self) -> Option<Suspicion> {
+        self.suspect
+    }
+
+    /// Records a suspicion, keeping the graver one: a possible quote
+    /// injection outranks a value out of range.
+    #[inline(always)]
+    pub fn flag(&mut self, suspicion: Suspicion) {
+        if self.suspect != Some(Suspicion::QuoteInjection) {
+            self.suspect = Some(suspicion);
+        }
+    }
+
+    /// Whether a field called `name` was written (escapes, if any,
+    /// compared as they are written).
+    pub fn has_name(&self, name: &[u8]) -> bool {
+        self.keys().has_name(name)
+    }
+
+    /// Which keys were written, apart from the buffer.
+    pub fn keys(&self) -> WrittenKeys {
+        WrittenKeys {
+            written: self.written,
+            table: self.table,
+        }
+    }
+
+    /// `,"name":"text"`; `text` must be valid JSON string content.
+    #[inline(always)]
+    pub fn put_text(&mut self, key: &'static Key, text: &[u8]) {
+        self.written |= 1 << (key.id & 63);
+        write_at(&mut self.buf, &mut self.pos, key.json);
+        write_at(&mut self.buf, &mut self.pos, text);
+        write_byte_at(&mut self.buf, &mut self.pos, b'"');
+    }
+
+    /// `,"name":number`; `number` must be a JSON number.
+    #[inline(always)]
+    pub fn put_number(&mut self, key: &'static Key, number: &[u8]) {
+        self.written |= 1 << (key.id & 63);
+        // The key without the quote that opens a text value.
+        let (_, json) = key.json.split_last().unwrap_or((&0, key.json));
+        write_at(&mut self.buf, &mut self.pos, json);
+        write_at(&mut self.buf, &mut self.pos, number);
+    }
+
+    /// `,"name":integer`.
+    #[inline(always)]
+    pub fn put_int(&mut self, key: &'static Key, value: i64) {
+        let mut digits = [0u8; 20];
+        let magnitude = int_text(value, &mut digits);
+        self.written |= 1 << (key.id & 63);
+        let (_, json) = key.json.split_last().unwrap_or((&0, key.json));
+        write_at(&mut self.buf, &mut self.pos, json);
+        if value < 0 {
+            write_byte_at(&mut self.buf, &mut self.pos, b'-');
+        }
+        write_at(&mut self.buf, &mut self.pos, magnitude);
+    }
+
+    /// `,"name":"time"`, the time in RFC 3339 UTC.
+    #[inline(always)]
+    pub fn put_time(&mut self, key: &'static Key, time: Timestamp) {
+        let mut text = [0u8; RFC3339_MAX];
+        let len = time.rfc3339_into(&mut text);
+        self.put_text(key, text.get(..len).unwrap_or_default());
+    }
+}
+
+/// Which of a [`KeyTable`]'s keys a [`Rendered`] wrote.
+#[derive(Clone, Copy, Debug)]
+pub struct WrittenKeys {
+    written: u64,
+    table: &'static KeyTable,
+}
+
+impl WrittenKeys {
+    /// Whether a field called `name` was written (escapes, if any,
+    /// compared as they are written).
+    pub fn has_name(&self, name: &[u8]) -> bool {
+        self.table
+            .find(name)
+            .is_some_and(|key| self.written & (1 << (key.id & 63)) != 0)
+    }
+}
+
 /// The most bytes [`Out::values`] writes for one field: `,"name":` and the
 /// value (a text with its quotes, at most 20 digits and a sign, a time).
 #[inline(always)]
@@ -231,31 +432,6 @@ fn field_room(name: &[u8], value: Value<'_>) -> usize {
             Value::Time(_) => RFC3339_MAX + 2,
             Value::Bool(_) => 5,
         }
-}
-
-/// A write position in a slice that [`field_room`] sized: every write fits.
-struct Cursor<'d> {
-    dst: &'d mut [u8],
-    at: usize,
-}
-
-impl Cursor<'_> {
-    #[inline(always)]
-    fn put(&mut self, s: &[u8]) {
-        let end = self.at + s.len();
-        if let Some(d) = self.dst.get_mut(self.at..end) {
-            d.copy_from_slice(s);
-        }
-        self.at = end;
-    }
-
-    #[inline(always)]
-    fn byte(&mut self, b: u8) {
-        if let Some(d) = self.dst.get_mut(self.at) {
-            *d = b;
-        }
-        self.at += 1;
-    }
 }
 
 /// The decimal digits of `value`'s magnitude, written at the end of
@@ -410,6 +586,55 @@ mod tests {
             write_int(&mut b, v);
             assert_eq!(String::from_utf8(b).unwrap(), v.to_string());
         }
+    }
+
+    #[test]
+    fn a_reused_buffer_holds_only_the_new_object() {
+        let mut buf = Vec::new();
+        let mut out = Out::begin(&mut buf, 8);
+        out.str("a-long-key", "a long value that leaves old bytes behind");
+        out.finish();
+        // Shorter, then longer again: old bytes are overwritten or cut.
+        for (key, value) in [("k", "v"), ("key", "x".repeat(100).as_str())] {
+            let mut out = Out::begin(&mut buf, 8);
+            out.str(key, value);
+            let text = out.finish().to_vec();
+            assert_eq!(text, format!(r#"{{"{key}":"{value}"}}"#).as_bytes());
+            assert_eq!(buf, text);
+        }
+        // Paused and resumed, as the direct path does.
+        let mut out = Out::begin(&mut buf, 8);
+        out.raw_member(br#""m":1"#);
+        let at = out.position();
+        let mut out = Out::resume(&mut buf, at, true);
+        out.bool("b", false);
+        assert_eq!(out.finish(), br#"{"m":1,"b":false}"#);
+    }
+
+    #[test]
+    fn rendered_fields() {
+        crate::formats::key_table! {
+            mod test_keys {
+                NAME = "name",
+                COUNT = "count",
+                PORT = "port",
+            }
+        }
+        let mut r = Rendered::reusing(b"old bytes, more old bytes".to_vec(), &test_keys::TABLE, 8);
+        r.put_text(test_keys::NAME, br#"a"b"#);
+        r.put_number(test_keys::COUNT, b"12");
+        r.put_int(test_keys::PORT, -7);
+        assert_eq!(r.members(), br#","name":"a"b","count":12,"port":-7"#);
+        assert!(r.has_name(b"count") && !r.has_name(b"nam") && !r.has_name(b"other"));
+        r.flag(Suspicion::QuoteInjection);
+        r.flag(Suspicion::OutOfRange);
+        assert_eq!(r.suspect(), Some(Suspicion::QuoteInjection));
+        let buf = r.into_buf();
+        assert_eq!(buf, br#","name":"a"b","count":12,"port":-7"#);
+        // Appended after what the buffer holds.
+        let mut r = Rendered::after(b"{\"m\":1,junk".to_vec(), 6, &test_keys::TABLE, 8);
+        r.put_text(test_keys::NAME, b"x");
+        assert_eq!(r.into_buf(), br#"{"m":1,"name":"x""#);
     }
 
     #[test]

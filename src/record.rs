@@ -12,7 +12,12 @@
 //!   length costs and nothing of WAMR's 8 KiB frame stack;
 //! - every span returned lies inside the input and starts and ends on token
 //!   boundaries, so `{` + spans joined by `,` + `}` is valid JSON;
-//! - strings are scanned eight bytes at a time for `"`, `\` and control bytes.
+//! - strings are scanned eight bytes at a time for `"`, `\` and control bytes,
+//!   two words per step.
+//!
+//! [`members_indexed`] also notes, while it checks them, where the `\"`
+//! escapes of one string are (the log line's), so that the access-log
+//! parsers find the line's quotes without scanning it again.
 
 use std::fmt;
 
@@ -71,6 +76,98 @@ fn err<T>(expected: &'static str, at: usize) -> Result<T, JsonError> {
 /// Checks that `input` is exactly one JSON object (surrounding whitespace
 /// allowed) and appends its top-level members to `list`, in order.
 pub fn members<'a>(input: &'a [u8], list: &mut Vec<Member<'a>>) -> Result<(), JsonError> {
+    walk(input, list, None)
+}
+
+/// Like [`members`], and records in `quotes` where the quote escapes of one
+/// string are: the value of the first member called `key` whose value is a
+/// string (the member [`crate::filter`] reads the log line from). The
+/// positions come out of the check itself, so a parser gets the line's
+/// quotes without scanning it again.
+pub fn members_indexed<'a>(
+    input: &'a [u8],
+    list: &mut Vec<Member<'a>>,
+    key: &[u8],
+    quotes: &mut Quotes,
+) -> Result<(), JsonError> {
+    quotes.clear();
+    walk(input, list, Some((key, quotes)))
+}
+
+/// The most quote positions a [`Quotes`] holds. An Istio line has fourteen
+/// quotes, an Envoy line ten, an ingress-nginx line six; a line with more
+/// than this is left to its parser's own scan.
+pub const QUOTES_MAX: usize = 48;
+
+/// The quote escapes (`\"`) of one string: the offsets of their `"` bytes
+/// from the string's first content byte, in order (see
+/// [`members_indexed`]). Holds at most [`QUOTES_MAX`]; a string with more
+/// is marked as such and offers none. The list keeps its allocation from
+/// record to record ([`Quotes::reusing`]).
+#[derive(Clone, Debug, Default)]
+pub struct Quotes {
+    at: Vec<u32>,
+    /// Whether the string had more quotes than `at` holds.
+    overflow: bool,
+    /// The index, in the member list, of the member whose string this is.
+    member: Option<usize>,
+}
+
+impl Quotes {
+    /// An empty index.
+    pub fn new() -> Self {
+        Quotes::reusing(Vec::with_capacity(QUOTES_MAX))
+    }
+
+    /// An empty index that takes over `list`'s allocation (see
+    /// [`Quotes::into_list`]).
+    pub fn reusing(mut list: Vec<u32>) -> Self {
+        list.clear();
+        Quotes {
+            at: list,
+            overflow: false,
+            member: None,
+        }
+    }
+
+    /// Gives the list's allocation back, for [`Quotes::reusing`].
+    pub fn into_list(self) -> Vec<u32> {
+        self.at
+    }
+
+    /// Forgets every position.
+    pub fn clear(&mut self) {
+        self.at.clear();
+        self.overflow = false;
+        self.member = None;
+    }
+
+    /// The index, in the member list, of the member indexed: the first
+    /// member with the key asked for and a string value.
+    pub fn member(&self) -> Option<usize> {
+        self.member
+    }
+
+    /// The positions of the quotes of the string of member `member` (its
+    /// index in the list), when that member is the one indexed and every
+    /// quote of its string is held.
+    pub fn of(&self, member: usize) -> Option<&[u32]> {
+        if self.member != Some(member) || self.overflow {
+            return None;
+        }
+        Some(&self.at)
+    }
+}
+
+/// The object walk behind [`members`] and [`members_indexed`]. The common
+/// layout (no whitespace between tokens, as fluent-bit writes) is tested
+/// first at each step; whitespace is skipped only where it is found.
+#[inline(always)]
+fn walk<'a>(
+    input: &'a [u8],
+    list: &mut Vec<Member<'a>>,
+    mut index: Option<(&[u8], &mut Quotes)>,
+) -> Result<(), JsonError> {
     let mut stack = Vec::new();
     let mut pos = skip_ws(input, 0);
     if input.get(pos) != Some(&b'{') {
@@ -80,29 +177,69 @@ pub fn members<'a>(input: &'a [u8], list: &mut Vec<Member<'a>>) -> Result<(), Js
     if input.get(pos) == Some(&b'}') {
         return finish(input, pos + 1);
     }
+    let slice = |a: usize, b: usize| input.get(a..b).unwrap_or_default();
     loop {
         let start = pos;
         if input.get(pos) != Some(&b'"') {
             return err("a string key", pos);
         }
-        let key_end = string_end(input, pos + 1)?;
-        let key = input.get(pos + 1..key_end).unwrap_or_default();
-        pos = skip_ws(input, key_end + 1);
+        let key_end = match string_close(input, pos + 1) {
+            usize::MAX => string_end(input, pos + 1)?,
+            close => close,
+        };
+        let key = slice(pos + 1, key_end);
+        pos = key_end + 1;
         if input.get(pos) != Some(&b':') {
-            return err("':' after the key", pos);
+            pos = skip_ws(input, pos);
+            if input.get(pos) != Some(&b':') {
+                return err("':' after the key", pos);
+            }
         }
-        pos = skip_ws(input, pos + 1);
-        let (kind, value, end) = value(input, pos, &mut stack)?;
+        pos += 1;
+        if input.get(pos) != Some(&b'"') {
+            pos = skip_ws(input, pos);
+        }
+        let (kind, value, end) = if input.get(pos) == Some(&b'"') {
+            let content = pos + 1;
+            let close = match &mut index {
+                Some((wanted, quotes)) if quotes.member.is_none() && key == *wanted => {
+                    let mut sink = Recorder {
+                        at: &mut quotes.at,
+                        content,
+                        overflow: false,
+                    };
+                    let close = scan_string(input, content, &mut sink)?;
+                    quotes.overflow = sink.overflow;
+                    quotes.member = Some(list.len());
+                    close
+                }
+                _ => match string_close(input, content) {
+                    usize::MAX => string_end(input, content)?,
+                    close => close,
+                },
+            };
+            (Kind::String, slice(content, close), close + 1)
+        } else {
+            value(input, pos, &mut stack)?
+        };
         list.push(Member {
             key,
             value,
             kind,
-            json: input.get(pos..end).unwrap_or_default(),
-            span: input.get(start..end).unwrap_or_default(),
+            json: slice(pos, end),
+            span: slice(start, end),
         });
-        pos = skip_ws(input, end);
+        pos = end;
+        if input.get(pos) != Some(&b',') {
+            pos = skip_ws(input, pos);
+        }
         match input.get(pos) {
-            Some(b',') => pos = skip_ws(input, pos + 1),
+            Some(b',') => {
+                pos += 1;
+                if input.get(pos) != Some(&b'"') {
+                    pos = skip_ws(input, pos);
+                }
+            }
             Some(b'}') => return finish(input, pos + 1),
             _ => return err("',' or '}' after a member", pos),
         }
@@ -138,39 +275,206 @@ fn skip_ws(input: &[u8], mut pos: usize) -> usize {
 ///
 /// One loop over words of eight bytes: a word free of `"`, `\\` and control
 /// bytes costs one test; in a word with flags, each flagged byte is looked
-/// at (a flag above the lowest may be a false one and is skipped), escapes
-/// are checked where they start, and the scan goes on in the same word, so
-/// a line full of `\"` escapes costs a few instructions per escape, not a
-/// new search each. Bytes too few for a word are looked at one by one.
-pub fn string_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
-    // `pos` is a word start; bytes of that word before `from` are consumed.
-    let mut from = pos;
-    while let Some(eight) = input.get(pos..pos.wrapping_add(8)) {
-        let mut hits = special_bytes(load(eight)) & !low_bytes(from - pos);
-        while hits != 0 {
-            let at = pos + flag_index(hits);
-            match input.get(at) {
-                Some(b'"') => return Ok(at),
+/// at (the test may also flag a byte above a true one, and non-ASCII bytes:
+/// those are skipped), escapes are checked where they start, and the scan
+/// goes on in the same word, so a line full of `\"` escapes costs a few
+/// instructions per escape, not a new search each. Bytes too few for a word
+/// are looked at one by one.
+pub fn string_end(input: &[u8], pos: usize) -> Result<usize, JsonError> {
+    match string_close(input, pos) {
+        usize::MAX => scan_string(input, pos, &mut NoQuotes),
+        close => Ok(close),
+    }
+}
+
+/// [`string_end`] returning the closing quote's index as it is, or
+/// `usize::MAX` for any error (the member walk then asks [`string_end`]
+/// which): a plain number is cheaper to hand back than a `Result`.
+#[inline(never)]
+fn string_close(input: &[u8], pos: usize) -> usize {
+    // A short string (a key, a stream name) closes within its first word
+    // with nothing to look at before: one test.
+    if let Some(eight) = input.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
+        let x = u64::from_le_bytes(*eight);
+        let hits = special_bytes(x);
+        let k = flag_index(hits);
+        if hits != 0 && (x >> (8 * k)) as u8 == b'"' {
+            return pos + k;
+        }
+    }
+    scan_string(input, pos, &mut NoQuotes).unwrap_or(usize::MAX)
+}
+
+/// Where [`scan_string`] reports the quotes of `\"` escapes.
+trait QuoteSink {
+    /// The `"` of a `\"` escape is at `at`.
+    fn quote(&mut self, at: usize);
+}
+
+/// Reports nowhere: [`string_end`].
+struct NoQuotes;
+
+impl QuoteSink for NoQuotes {
+    #[inline(always)]
+    fn quote(&mut self, _: usize) {}
+}
+
+/// Keeps the first [`QUOTES_MAX`] positions, as offsets from `content`.
+struct Recorder<'q> {
+    at: &'q mut Vec<u32>,
+    content: usize,
+    overflow: bool,
+}
+
+impl QuoteSink for Recorder<'_> {
+    #[inline(always)]
+    fn quote(&mut self, at: usize) {
+        if self.at.len() < QUOTES_MAX {
+            self.at.push((at - self.content) as u32);
+        } else {
+            self.overflow = true;
+        }
+    }
+}
+
+/// What the flags of one word led to.
+enum Step {
+    /// Nothing that stops the scan: go on with the next word.
+    Next,
+    /// As `Next`, but the next word's first byte ends an escape begun in
+    /// this one (the `"` or `\` of `\"` or `\\`): its flag is not a match.
+    Carry,
+    /// The closing quote is here.
+    End(usize),
+}
+
+/// The flag of a word's first byte.
+const FIRST: u64 = 0x80;
+
+/// `\"` read as a little-endian `u16`.
+const ESCAPED_QUOTE: u16 = u16::from_le_bytes(*b"\\\"");
+
+/// `\\` read as a little-endian `u16`.
+const ESCAPED_BACKSLASH: u16 = u16::from_le_bytes(*b"\\\\");
+
+/// Looks at each flagged byte of the word `x`, which starts at `word_at`.
+///
+/// An escape is checked where it starts, and its flags cleared: the
+/// backslash's, and the next byte's when that is the `"` or `\` of `\"` or
+/// `\\` (no other byte of an escape can be a match: `\u` is followed by hex
+/// digits).
+#[inline(always)]
+fn flagged(
+    input: &[u8],
+    word_at: usize,
+    x: u64,
+    mut hits: u64,
+    quote: &mut impl QuoteSink,
+) -> Result<Step, JsonError> {
+    while hits != 0 {
+        let k = flag_index(hits);
+        let at = word_at + k;
+        // The usual escapes in a log line, `\"` and `\\`, decided on both
+        // bytes at once, read from the word when both are in it.
+        let pair = if k < 7 {
+            Some((x >> (8 * k)) as u16)
+        } else {
+            input
+                .get(at..)
+                .and_then(<[u8]>::first_chunk::<2>)
+                .map(|pair| u16::from_le_bytes(*pair))
+        };
+        let second = match pair {
+            Some(ESCAPED_QUOTE) => {
+                quote.quote(at + 1);
+                b'"'
+            }
+            Some(ESCAPED_BACKSLASH) => b'\\',
+            _ => match input.get(at) {
+                Some(b'"') => return Ok(Step::End(at)),
                 Some(b'\\') => {
-                    let end = escape_end(input, at)?;
-                    if end >= pos + 8 {
-                        from = end;
-                        hits = 0;
-                        continue;
-                    }
-                    hits &= !low_bytes(end - pos);
+                    escape_end(input, at)?;
+                    input.get(at + 1).copied().unwrap_or(0)
                 }
                 Some(&c) if c < 0x20 => return err("no raw control byte in a string", at),
-                _ => hits &= hits - 1,
+                // Not special: a borrow's flag, or a non-ASCII byte. Skip
+                // it and every other non-ASCII byte of the word.
+                _ => {
+                    hits &= (hits - 1) & !x;
+                    continue;
+                }
+            },
+        };
+        hits &= hits - 1;
+        if matches!(second, b'"' | b'\\') {
+            if k == 7 {
+                // The backslash was the word's last byte.
+                return Ok(Step::Carry);
             }
+            hits &= hits - 1;
         }
-        pos = (pos + 8).max(from);
-        from = pos;
     }
+    Ok(Step::Next)
+}
+
+/// [`string_end`], calling `quote` with the position of the `"` of every
+/// `\"` escape, in order.
+///
+/// Two words per step: a pair free of flags costs one test. The words are
+/// those of the string from its start; an escape split between two words
+/// clears the flag it leaves in the second.
+#[inline(always)]
+fn scan_string(input: &[u8], pos: usize, quote: &mut impl QuoteSink) -> Result<usize, JsonError> {
+    let rest = input.get(pos..).unwrap_or_default();
+    let (words, tail) = rest.as_chunks::<8>();
+    let (pairs, single) = words.as_chunks::<2>();
+    // The flags to keep in the next word: all but the first byte's after
+    // an escape split across words.
+    let mut keep = u64::MAX;
+    for [a, b] in pairs {
+        let (x, y) = (u64::from_le_bytes(*a), u64::from_le_bytes(*b));
+        let hx = special_bytes(x) & keep;
+        let mut hy = special_bytes(y);
+        keep = u64::MAX;
+        if hx | hy == 0 {
+            continue;
+        }
+        // Where this pair starts in `input`, worked out only for a pair
+        // with flags (one subtraction instead of a counter).
+        let word_at = pos + (a.as_ptr() as usize - rest.as_ptr() as usize);
+        match flagged(input, word_at, x, hx, quote)? {
+            Step::Next => {}
+            Step::Carry => hy &= !FIRST,
+            Step::End(at) => return Ok(at),
+        }
+        match flagged(input, word_at + 8, y, hy, quote)? {
+            Step::Next => {}
+            Step::Carry => keep = !FIRST,
+            Step::End(at) => return Ok(at),
+        }
+    }
+    let mut at = pos + pairs.len() * 16;
+    for eight in single {
+        let x = u64::from_le_bytes(*eight);
+        match flagged(input, at, x, special_bytes(x) & keep, quote)? {
+            Step::Next => keep = u64::MAX,
+            Step::Carry => keep = !FIRST,
+            Step::End(at) => return Ok(at),
+        }
+        at += 8;
+    }
+    // The last bytes, one at a time (after the end of an escape split
+    // off the last word, if one was).
+    let mut pos = at + usize::from(keep != u64::MAX && !tail.is_empty());
     loop {
         match input.get(pos) {
             Some(b'"') => return Ok(pos),
-            Some(b'\\') => pos = escape_end(input, pos)?,
+            Some(b'\\') => {
+                if input.get(pos + 1) == Some(&b'"') {
+                    quote.quote(pos + 1);
+                }
+                pos = escape_end(input, pos)?;
+            }
             Some(&c) if c < 0x20 => return err("no raw control byte in a string", pos),
             Some(_) => pos += 1,
             None => return err("'\"' closing a string", input.len()),
@@ -178,44 +482,29 @@ pub fn string_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
     }
 }
 
-/// A mask of the low `n` bytes of a word (all of it for `n >= 8`).
-#[inline(always)]
-fn low_bytes(n: usize) -> u64 {
-    if n >= 8 {
-        u64::MAX
-    } else {
-        (1u64 << (n * 8)) - 1
-    }
-}
-
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
-
-#[inline(always)]
-fn load(eight: &[u8]) -> u64 {
-    let bytes: [u8; 8] = eight.try_into().unwrap_or_default();
-    u64::from_le_bytes(bytes)
-}
 
 #[inline(always)]
 fn flag_index(hits: u64) -> usize {
     (hits.trailing_zeros() / 8) as usize
 }
 
-/// Flags (0x80) the bytes of `x` that are `"`, `\\` or below 0x20.
+/// Flags (0x80) the bytes of `x` that are `"`, `\\` or below 0x20, and
+/// maybe others.
 ///
-/// It is the has-zero-byte test `(v - 0x01..) & !v & 0x80..` for `v = x ^
-/// '"'`, `x ^ '\\'` and (as "less than") `x` against 0x20, sharing one
-/// `!x & 0x80..`: the needles are ASCII, so `v` and `x` have the same high
-/// bits. It flags a byte exactly when it matches, except that a borrow can
-/// flag bytes *above* a true match; the lowest flag is therefore always
-/// exact, and it is the only one used.
+/// Two has-zero-byte tests `(v - 0x01..) & 0x80..` in one: `x ^ 0x02..`
+/// turns `"` into 0x20 and keeps control bytes below 0x20, so "less than
+/// 0x21" flags both; `x ^ '\\'` against zero flags the backslashes. The
+/// usual `& !x` is left out: every true match is flagged, and so are
+/// non-ASCII bytes and, through a borrow, bytes just above a true match
+/// (`#` above a `"`, `]` above a `\\`). The caller looks at each flagged
+/// byte; the false ones are rare in fluent-bit's ASCII records.
 #[inline(always)]
 fn special_bytes(x: u64) -> u64 {
-    let quote = (x ^ (LO * u64::from(b'"'))).wrapping_sub(LO);
+    let quote_or_control = (x ^ (LO * 0x02)).wrapping_sub(LO * 0x21);
     let slash = (x ^ (LO * u64::from(b'\\'))).wrapping_sub(LO);
-    let control = x.wrapping_sub(LO * 0x20);
-    (quote | slash | control) & !x & HI
+    (quote_or_control | slash) & HI
 }
 
 /// Given `pos` at a backslash, returns the index just past the escape.
@@ -650,6 +939,127 @@ mod tests {
                         "{s:?} from {from}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The reference for [`members_indexed`]: the `"` of every `\"`
+    /// escape of a string's content, one escape at a time.
+    fn naive_quotes(content: &[u8]) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < content.len() {
+            if content[i] == b'\\' {
+                if content.get(i + 1) == Some(&b'"') {
+                    out.push(i as u32 + 1);
+                }
+                i += if content.get(i + 1) == Some(&b'u') {
+                    6
+                } else {
+                    2
+                };
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn indexed_members_cases() {
+        let mut list = Vec::new();
+        let mut quotes = Quotes::new();
+        type Case<'a> = (&'a str, &'a str, Option<usize>, Option<Vec<u32>>);
+        let cases: &[Case] = &[
+            (
+                "docker",
+                r#"{"log":"a \"b\" c","stream":"x"}"#,
+                Some(0),
+                Some(vec![3, 6]),
+            ),
+            (
+                "log second",
+                r#"{"time":"t","log":"\"\""}"#,
+                Some(1),
+                Some(vec![1, 3]),
+            ),
+            ("no quotes", r#"{"log":"plain"}"#, Some(0), Some(vec![])),
+            (
+                "escaped backslash then quote",
+                r#"{"log":"\\\"x"}"#,
+                Some(0),
+                Some(vec![3]),
+            ),
+            (
+                "unicode escape",
+                r#"{"log":"\u0022\"x"}"#,
+                Some(0),
+                Some(vec![7]),
+            ),
+            (
+                "not a string first",
+                r#"{"log":1,"log":"\"x"}"#,
+                Some(1),
+                Some(vec![1]),
+            ),
+            (
+                "first string wins",
+                r#"{"log":"\"","log":"x\""}"#,
+                Some(0),
+                Some(vec![1]),
+            ),
+            ("no log", r#"{"message":"\""}"#, None, None),
+        ];
+        for (name, input, member, want) in cases {
+            list.clear();
+            members_indexed(input.as_bytes(), &mut list, b"log", &mut quotes).unwrap();
+            assert_eq!(quotes.member(), *member, "{name}");
+            let got = member.and_then(|m| quotes.of(m)).map(<[u32]>::to_vec);
+            assert_eq!(got, *want, "{name}");
+        }
+        // More quotes than are kept: none is offered.
+        let many = format!(r#"{{"log":"{}"}}"#, "\\\"".repeat(QUOTES_MAX + 1));
+        list.clear();
+        members_indexed(many.as_bytes(), &mut list, b"log", &mut quotes).unwrap();
+        assert_eq!(quotes.member(), Some(0));
+        assert_eq!(quotes.of(0), None);
+        // Errors are those of `members`.
+        let bad = r#"{"log":"\x"}"#;
+        let mut plain = Vec::new();
+        assert_eq!(
+            members_indexed(bad.as_bytes(), &mut list, b"log", &mut quotes),
+            members(bad.as_bytes(), &mut plain)
+        );
+    }
+
+    #[test]
+    fn indexed_quotes_agree_with_a_naive_walk() {
+        let alphabet: [&[u8]; 10] = [
+            b"\\\"", b"\\\\", b"\\n", b"\\u00e9", b" ", b"a", b"\"", b"\x01", b"#", b"]",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut quotes = Quotes::new();
+        for _ in 0..20_000 {
+            let mut content = Vec::new();
+            for _ in 0..(seed % 40) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // Mostly plain bytes, so escapes land at every offset.
+                let pick = (seed % 24) as usize;
+                content.extend_from_slice(alphabet.get(pick).copied().unwrap_or(b"x"));
+            }
+            let mut input = b"{\"k\":1,\"log\":\"".to_vec();
+            input.extend_from_slice(&content);
+            input.extend_from_slice(b"\"}");
+            let (mut list, mut plain) = (Vec::new(), Vec::new());
+            let got = members_indexed(&input, &mut list, b"log", &mut quotes);
+            assert_eq!(got, members(&input, &mut plain), "{input:?}");
+            if got.is_ok() {
+                assert_eq!(list, plain);
+                let want = naive_quotes(list[1].value);
+                let want = (want.len() <= QUOTES_MAX).then_some(want);
+                assert_eq!(quotes.of(1).map(<[u32]>::to_vec), want, "{input:?}");
             }
         }
     }

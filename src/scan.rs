@@ -336,11 +336,27 @@ fn parse_digits_word(word: u64) -> Option<i64> {
     if digit_bytes(word) != HIGH {
         return None;
     }
-    let x = word - splat(b'0');
-    let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_ffff_0000_ffff;
-    let x = (x.wrapping_mul(10_000) + (x >> 32)) & 0xffff_ffff;
-    i64::try_from(x).ok()
+    i64::try_from(digits_value(word)).ok()
+}
+
+/// Whether `token` is a count already written the way JSON writes its
+/// value: one to eighteen ASCII digits, no leading zero (`0` alone is
+/// fine). Such a token is copied to the output as it is, without a round
+/// trip through [`parse_count`]. Up to eight digits are checked at once.
+#[inline(always)]
+pub fn is_canonical_count(token: &[u8]) -> bool {
+    match token {
+        [] | [b'0', _, ..] => false,
+        _ if token.len() <= 8 => {
+            let mut buf = [b'0'; 8];
+            match buf.get_mut(..token.len()) {
+                Some(dst) => dst.copy_from_slice(token),
+                None => return false,
+            }
+            digit_bytes(u64::from_le_bytes(buf)) == HIGH
+        }
+        _ => token.len() <= 18 && token.iter().all(u8::is_ascii_digit),
+    }
 }
 
 /// Whether every byte is an ASCII digit and there is at least one.
@@ -369,7 +385,7 @@ pub fn is_json_decimal(token: &[u8]) -> bool {
 
 /// `0x80` in each byte of `word` that is an ASCII digit.
 #[inline(always)]
-const fn digit_bytes(word: u64) -> u64 {
+pub(crate) const fn digit_bytes(word: u64) -> u64 {
     // For an ASCII byte b, b + 0x50 has its high bit set iff b >= '0', and
     // b + 0x46 iff b > '9'; neither sum carries into the next byte.
     let ascii = !word & HIGH;
@@ -387,62 +403,106 @@ const fn digit_bytes(word: u64) -> u64 {
 /// An IPv4 address is checked for its shape: digits and exactly three
 /// non-adjacent dots, starting and ending with a digit (the length of each
 /// part is not checked: neither Envoy nor nginx write `1234.1.1.1`). The
-/// check runs a word at a time on one zero-padded copy: the port is the
-/// end of the last word, the host the first two. IPv6 is checked a byte
-/// at a time.
+/// check runs a word at a time on the text itself: the port is the end of
+/// the last eight bytes, the host is covered by the first eight and the
+/// eight that end it. IPv6 is checked a byte at a time.
 pub fn split_ip_port(addr: &[u8]) -> Option<(&[u8], i64)> {
+    split_ip_port_text(addr).map(|(ip, port)| (ip, port.value))
+}
+
+/// A port as [`split_ip_port_text`] found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Port<'a> {
+    /// Its value, at most 65535.
+    pub value: i64,
+    /// Its digits as written, when they are how JSON writes the value (no
+    /// leading zero), so they can be copied as they are.
+    pub canonical: Option<&'a [u8]>,
+}
+
+/// [`split_ip_port`], with the port's digits as written.
+#[inline(always)]
+pub fn split_ip_port_text(addr: &[u8]) -> Option<(&[u8], Port<'_>)> {
     match addr.first()? {
-        b'[' => split_ipv6_port(addr),
+        b'[' => split_ipv6_port(addr).map(|(ip, value)| {
+            let port = Port {
+                value,
+                canonical: None,
+            };
+            (ip, port)
+        }),
         b'0'..=b'9' => split_ipv4_port(addr),
         _ => None,
     }
 }
 
 /// `a.b.c.d:port`, from 9 (`1.1.1.1:1`) to 21 bytes.
-fn split_ipv4_port(addr: &[u8]) -> Option<(&[u8], i64)> {
+#[inline(always)]
+fn split_ipv4_port(addr: &[u8]) -> Option<(&[u8], Port<'_>)> {
     let len = addr.len();
     if !(9..=21).contains(&len) {
         return None;
     }
-    let mut buf = [0u8; 24];
-    buf.get_mut(..len)?.copy_from_slice(addr);
-    // The last eight bytes: the port, its colon and the end of the host.
-    let end = u64::from_le_bytes(*buf.get(len - 8..)?.first_chunk::<8>()?);
-    let colons = eq_bytes(end, b':');
-    if colons == 0 {
+    // The last eight bytes: the port (the digits ending the address), its
+    // colon (the last byte that is not a digit) and the end of the host.
+    let end = u64::from_le_bytes(*addr.last_chunk::<8>()?);
+    let others = !digit_bytes(end) & HIGH;
+    if others == 0 {
         return None;
     }
-    let colon = last_flag(colons);
-    if colon < 2 || colon == 7 {
-        return None; // a port of more than five digits, or none
+    let colon = last_flag(others);
+    if colon < 2 || colon == 7 || (end >> (8 * colon)) as u8 != b':' {
+        return None; // a port of more than five digits, or none, or no colon
     }
-    // The port right-aligned, `0`s before it.
+    // The port's digits right-aligned after `0`s, combined pairwise.
     let before = (1u64 << (8 * (colon + 1))) - 1;
-    let port = parse_digits_word(end & !before | splat(b'0') & before)?;
-    if port > 65_535 {
+    let value = digits_value((end & !before) | (splat(b'0') & before));
+    if value > 65_535 {
         return None;
     }
     let host_len = len - 8 + colon;
-    let host = addr.get(..host_len)?;
-    if host_len > 15 || !host.last()?.is_ascii_digit() {
+    let (host, port) = (addr.get(..host_len)?, addr.get(host_len + 1..)?);
+    if host_len > 15 || !host.last()?.is_ascii_digit() || !host.first()?.is_ascii_digit() {
         return None;
     }
-    let (words, _) = buf.as_chunks::<8>();
-    let [w0, w1, _] = words else {
-        return None;
+    // The host's first eight bytes (masked to the host) and the eight
+    // that end it cover every byte and every pair of neighbours. A byte
+    // that is not a digit must be a dot.
+    let w0 = u64::from_le_bytes(*addr.first_chunk::<8>()?);
+    let inside0 = if host_len >= 8 {
+        HIGH
+    } else {
+        first_bytes(host_len)
     };
-    let (w0, w1) = (u64::from_le_bytes(*w0), u64::from_le_bytes(*w1));
-    // 0x80 in the bytes of each word that belong to the host.
-    let (inside0, inside1) = match host_len.checked_sub(8) {
-        Some(rest) => (HIGH, first_bytes(rest)),
-        None => (first_bytes(host_len), 0),
+    let dots0 = !digit_bytes(w0) & inside0;
+    let mut stray = (w0 ^ splat(b'.')) & ((dots0 >> 7) * 0xff);
+    let mut dots = dots0.count_ones();
+    let mut adjacent = dots0 & (dots0 << 8);
+    if host_len > 8 {
+        let w1 = u64::from_le_bytes(*host.last_chunk::<8>()?);
+        let dots1 = !digit_bytes(w1) & HIGH;
+        stray |= (w1 ^ splat(b'.')) & ((dots1 >> 7) * 0xff);
+        // Only the bytes past the first eight count towards the dots.
+        dots += (dots1 & !first_bytes(16 - host_len)).count_ones();
+        adjacent |= dots1 & (dots1 << 8);
+    }
+    let canonical = match port {
+        [b'0', _, ..] => None,
+        _ => Some(port),
     };
-    let (dots0, dots1) = (eq_bytes(w0, b'.') & inside0, eq_bytes(w1, b'.') & inside1);
-    let valid = (digit_bytes(w0) | dots0) & inside0 == inside0
-        && (digit_bytes(w1) | dots1) & inside1 == inside1;
-    let adjacent = dots0 & (dots0 << 8) | dots1 & (dots1 << 8 | dots0 >> 56);
-    let shaped = valid && adjacent == 0 && dots0.count_ones() + dots1.count_ones() == 3;
-    shaped.then_some((host, port))
+    let value = i64::try_from(value).ok()?;
+    (stray == 0 && adjacent == 0 && dots == 3).then_some((host, Port { value, canonical }))
+}
+
+/// The value of the eight ASCII digits of `word` (byte 0, the first in
+/// memory, most significant), known to be digits: combined pairwise (tens
+/// and units, hundreds, ten thousands).
+#[inline(always)]
+fn digits_value(word: u64) -> u64 {
+    let x = word - splat(b'0');
+    let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    (x.wrapping_mul(10_000) + (x >> 32)) & 0xffff_ffff
 }
 
 /// `[ipv6]:port`, a byte at a time (rare in access logs).
@@ -679,6 +739,81 @@ mod tests {
                 .collect();
             assert_eq!(parse_count(&v), naive_count(&v), "parse_count {v:?}");
             assert_eq!(split_ip_port(&v), naive_ip_port(&v), "split_ip_port {v:?}");
+            // Canonical text is exactly how the parsed value is written.
+            let written = parse_count(&v).ok().map(|n| n.to_string());
+            let canonical = v.len() <= 18 && written.as_deref().map(str::as_bytes) == Some(&v);
+            assert_eq!(
+                is_canonical_count(&v),
+                canonical,
+                "is_canonical_count {v:?}"
+            );
+            if let Some((_, port)) = split_ip_port_text(&v) {
+                let text = port.value.to_string();
+                let colon = v.iter().rposition(|&b| b == b':').unwrap();
+                let written = &v[colon + 1..];
+                match port.canonical {
+                    Some(digits) => assert_eq!(digits, text.as_bytes(), "port of {v:?}"),
+                    // IPv6 ports are always written from the value.
+                    None => assert!(
+                        v[0] == b'[' || (written.len() > 1 && written[0] == b'0'),
+                        "{v:?}"
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_count_cases() {
+        let cases: &[(&str, &[u8], bool)] = &[
+            ("zero", b"0", true),
+            ("status", b"200", true),
+            ("eight digits", b"12345678", true),
+            ("eighteen digits", b"123456789012345678", true),
+            ("nineteen digits", b"1234567890123456789", false),
+            ("leading zero", b"007", false),
+            ("two zeros", b"00", false),
+            ("empty", b"", false),
+            ("dash", b"-", false),
+            ("sign", b"+1", false),
+            ("letter", b"12a", false),
+            ("space", b"1 2", false),
+        ];
+        for (name, token, want) in cases {
+            assert_eq!(is_canonical_count(token), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn port_text_cases() {
+        // The IP, the port's value, and its digits when copied as written.
+        type Split<'a> = Option<(&'a [u8], i64, Option<&'a [u8]>)>;
+        let cases: &[(&str, &[u8], Split)] = &[
+            ("ipv4", b"10.0.0.1:80", Some((b"10.0.0.1", 80, Some(b"80")))),
+            (
+                "leading zero",
+                b"10.0.0.1:080",
+                Some((b"10.0.0.1", 80, None)),
+            ),
+            (
+                "zero port",
+                b"10.0.0.1:0",
+                Some((b"10.0.0.1", 0, Some(b"0"))),
+            ),
+            (
+                "max port",
+                b"255.255.255.255:65535",
+                Some((b"255.255.255.255", 65535, Some(b"65535"))),
+            ),
+            ("port too big", b"10.0.0.1:65536", None),
+            ("ipv6", b"[::1]:8080", Some((b"::1", 8080, None))),
+            ("no port", b"10.0.0.1:", None),
+            ("two colons", b"1.2.3.4:5:6", None),
+            ("dash", b"-", None),
+        ];
+        for (name, addr, want) in cases {
+            let got = split_ip_port_text(addr).map(|(ip, p)| (ip, p.value, p.canonical));
+            assert_eq!(got, *want, "{name}");
         }
     }
 

@@ -385,6 +385,66 @@ pub fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
     Timestamp::from_civil(civil, nanos, frac_digits, offset)
 }
 
+/// Whether `s` is exactly what [`Timestamp::write_rfc3339`] writes for the
+/// time it denotes: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of one to
+/// nine digits, then `Z` (uppercase `T` and `Z`, no offset), every part in
+/// range as [`parse_rfc3339`] requires. Such a time (Envoy's
+/// `%START_TIME%` is one) is copied to the output as it is instead of being
+/// parsed and written again. The layout is checked a word at a time.
+pub fn is_canonical_rfc3339(s: &[u8]) -> bool {
+    use crate::scan::digit_bytes;
+    let Some((head, rest)) = s.split_first_chunk::<19>() else {
+        return false;
+    };
+    let zone_ok = match rest {
+        [b'Z'] => true,
+        [b'.', digits @ .., b'Z'] => {
+            (1..=9).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    };
+    let (Some(a), Some(b), Some(c)) = (
+        head.first_chunk::<8>(),
+        head.get(8..).and_then(<[u8]>::first_chunk::<8>),
+        head.last_chunk::<8>(),
+    ) else {
+        return false;
+    };
+    // `YYYY-MM-`, `DDTHH:MM` and `HH:MM:SS` (bytes 11 to 18).
+    let (a, b, c) = (
+        u64::from_le_bytes(*a),
+        u64::from_le_bytes(*b),
+        u64::from_le_bytes(*c),
+    );
+    const DIGITS_A: u64 = 0x0080_8000_8080_8080;
+    const DIGITS_BC: u64 = 0x8080_0080_8000_8080;
+    const SEPS_A: u64 = 0xff00_00ff_0000_0000;
+    const SEPS_B: u64 = 0x0000_ff00_00ff_0000;
+    const SEPS_C: u64 = 0x0000_ff00_00ff_0000;
+    let shaped = zone_ok
+        && digit_bytes(a) & DIGITS_A == DIGITS_A
+        && digit_bytes(b) & DIGITS_BC == DIGITS_BC
+        && digit_bytes(c) & DIGITS_BC == DIGITS_BC
+        && a & SEPS_A == u64::from_le_bytes(*b"\0\0\0\0-\0\0-")
+        && b & SEPS_B == u64::from_le_bytes(*b"\0\0T\0\0:\0\0")
+        && c & SEPS_C == u64::from_le_bytes(*b"\0\0:\0\0:\0\0");
+    if !shaped {
+        return false;
+    }
+    // The value of the two digits at byte `i` of `w`.
+    let pair = |w: u64, i: u32| {
+        let tens = (w >> (8 * i)) as u32 & 0xf;
+        let units = (w >> (8 * i + 8)) as u32 & 0xf;
+        tens * 10 + units
+    };
+    let (month, day) = (pair(a, 5), pair(b, 0));
+    let (hour, minute, second) = (pair(b, 3), pair(b, 6), pair(c, 6));
+    if !(1..=12).contains(&month) || day == 0 || hour > 23 || minute > 59 || second > 59 {
+        return false;
+    }
+    day <= 28 || day <= days_in_month(pair(a, 0) * 100 + pair(a, 2), month)
+}
+
 // ---------------------------------------------------------------------------
 // Layout: Common Log Format (`17/Sep/2018:12:19:26 +0000`).
 // nginx's $time_local; English month abbreviations, any case.
@@ -705,6 +765,91 @@ mod tests {
                 .unix_seconds(),
             1_606_339_578
         );
+    }
+
+    /// The reference for [`is_canonical_rfc3339`]: parsing and writing
+    /// back give the same text.
+    fn naive_canonical(s: &[u8]) -> bool {
+        parse_rfc3339(s).is_some_and(|t| {
+            let mut text = Vec::new();
+            t.write_rfc3339(&mut text);
+            text == s
+        })
+    }
+
+    #[test]
+    fn canonical_rfc3339_cases() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("istio start time", "2020-11-25T21:26:18.409Z", true),
+            ("no fraction", "2018-09-17T12:13:43Z", true),
+            ("nanoseconds", "2026-11-27T08:10:00.123456789Z", true),
+            ("zero fraction kept", "2026-11-27T08:10:00.000Z", true),
+            ("leap day", "2024-02-29T00:00:00Z", true),
+            ("not a leap year", "2023-02-29T00:00:00Z", false),
+            ("century not leap", "1900-02-29T00:00:00Z", false),
+            ("400 years leap", "2000-02-29T00:00:00Z", true),
+            ("april 31", "2024-04-31T00:00:00Z", false),
+            ("month 13", "2024-13-01T00:00:00Z", false),
+            ("month 0", "2024-00-01T00:00:00Z", false),
+            ("day 0", "2024-01-00T00:00:00Z", false),
+            ("hour 24", "2024-01-01T24:00:00Z", false),
+            ("second 60", "2024-01-01T23:59:60Z", false),
+            ("offset", "2024-01-01T00:00:00+00:00", false),
+            ("lowercase t", "2024-01-01t00:00:00Z", false),
+            ("lowercase z", "2024-01-01T00:00:00z", false),
+            ("ten digits", "2024-01-01T00:00:00.0123456789Z", false),
+            ("empty fraction", "2024-01-01T00:00:00.Z", false),
+            ("no zone", "2024-01-01T00:00:00", false),
+            ("slashes", "2024/01/01T00:00:00Z", false),
+            ("empty", "", false),
+        ];
+        for (name, text, want) in cases {
+            assert_eq!(is_canonical_rfc3339(text.as_bytes()), *want, "{name}");
+            assert_eq!(
+                naive_canonical(text.as_bytes()),
+                *want,
+                "{name} (reference)"
+            );
+        }
+    }
+
+    #[test]
+    fn canonical_rfc3339_agrees_with_a_round_trip() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let bases = [
+            "2020-11-25T21:26:18.409Z",
+            "2024-02-29T23:59:59Z",
+            "0000-01-01T00:00:00.000000001Z",
+            "9999-12-31T23:59:59.9Z",
+        ];
+        let alphabet = b"0123456789-:TtZz.+ ";
+        for _ in 0..50_000 {
+            let mut s = bases[(next() % 4) as usize].as_bytes().to_vec();
+            for _ in 0..(next() % 3) {
+                let at = (next() % (s.len() as u64 + 1)) as usize;
+                let b = alphabet[(next() % alphabet.len() as u64) as usize];
+                match next() % 3 {
+                    0 if at < s.len() => s[at] = b,
+                    1 => s.insert(at, b),
+                    _ if at < s.len() => {
+                        s.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            assert_eq!(
+                is_canonical_rfc3339(&s),
+                naive_canonical(&s),
+                "{}",
+                String::from_utf8_lossy(&s)
+            );
+        }
     }
 
     /// Every second-aligned time round-trips through both layouts.

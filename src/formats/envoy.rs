@@ -4,8 +4,9 @@
 //!
 //! Entry points: [`parse`] (any of the three), [`parse_with_scratch`] (the
 //! same, keeping JSON values that need unescaping), [`parse_text`] and
-//! [`parse_json`]. The `Ok` of the outcome names the format: [`ENVOY`],
-//! [`ISTIO`] or [`ENVOY_JSON`].
+//! [`parse_json`], and [`parse_text_into`] (the text layouts written into any
+//! `Sink`, given the line's quote positions when they are known). The `Ok`
+//! of the outcome names the format: [`ENVOY`], [`ISTIO`] or [`ENVOY_JSON`].
 //!
 //! A line starting with `[` is text; it is Envoy's layout when it ends with
 //! the quote that closes `"%UPSTREAM_HOST%"`, Istio's when it ends with the
@@ -192,8 +193,10 @@
 //!    first four words after the upstream host are Envoy's, the last is the
 //!    route, and the SNI is everything between (it may contain spaces).
 //!
-//! Cost: the pass finds the quotes a word at a time (eight bytes per step),
-//! collecting them in batches and testing each run in a plain loop. A run
+//! Cost: the pass takes the quotes from the record's check, which notes
+//! where the line's `\"` escapes are while it validates them (up to 48; a
+//! line with more is searched a word at a time, eight bytes per step, the
+//! quotes collected in batches), and tests each run in a plain loop. A run
 //! is first tested on a few bytes next to its quotes (is the last one
 //! preceded by a space, are the gaps long enough); only runs that pass are
 //! tokenised, one word-at-a-time pass over a gap, and a gap can be
@@ -202,7 +205,9 @@
 //! with a handful of searches from known positions. Every byte is looked at
 //! a bounded number of times, so the work is linear in the line's length
 //! whatever the client sent (fluent-bit's regexes are cubic on a path of
-//! spaces).
+//! spaces). The fields go straight into the output's JSON as they are
+//! found; a count, a port or a start time already written the way JSON and
+//! RFC 3339 write it (`200`, `2020-11-25T21:26:18.409Z`) is copied as it is.
 //!
 //! # JSON and escaping
 //!
@@ -216,8 +221,8 @@
 //! without recursion (the interpreter's stack is 8 KiB).
 
 use super::{
-    AddressNames, Fields, Mismatch, Outcome, RequestLine, Suspicion, between, is_absent,
-    split_request_line, trim_line_end,
+    AddressKeys, AddressNames, Fields, Mismatch, Outcome, RequestLine, Sink, Suspicion, between,
+    is_absent, key_table, split_request_line, trim_line_end,
 };
 use crate::scan;
 use crate::time::parse_rfc3339;
@@ -248,6 +253,67 @@ const DOWNSTREAM_REMOTE: AddressNames = AddressNames {
     whole: "downstream_remote_address",
     ip: "downstream_remote_address_ip",
     port: "downstream_remote_address_port",
+};
+
+key_table! {
+    /// The keys the text layouts write.
+    pub(crate) mod keys {
+        START_TIME = "start_time",
+        METHOD = "method",
+        PATH = "path",
+        PROTOCOL = "protocol",
+        CODE = "code",
+        RESPONSE_CODE = "response_code",
+        RESPONSE_FLAGS = "response_flags",
+        RESPONSE_CODE_DETAILS = "response_code_details",
+        CONNECTION_TERMINATION_DETAILS = "connection_termination_details",
+        UPSTREAM_TRANSPORT_FAILURE_REASON = "upstream_transport_failure_reason",
+        BYTES_RECEIVED = "bytes_received",
+        BYTES_SENT = "bytes_sent",
+        DURATION = "duration",
+        X_ENVOY_UPSTREAM_SERVICE_TIME = "x_envoy_upstream_service_time",
+        X_FORWARDED_FOR = "x_forwarded_for",
+        USER_AGENT = "user_agent",
+        REQUEST_ID = "request_id",
+        X_REQUEST_ID = "x_request_id",
+        AUTHORITY = "authority",
+        UPSTREAM_HOST = "upstream_host",
+        UPSTREAM_HOST_IP = "upstream_host_ip",
+        UPSTREAM_HOST_PORT = "upstream_host_port",
+        UPSTREAM_CLUSTER = "upstream_cluster",
+        UPSTREAM_LOCAL_ADDRESS = "upstream_local_address",
+        UPSTREAM_LOCAL_ADDRESS_IP = "upstream_local_address_ip",
+        UPSTREAM_LOCAL_ADDRESS_PORT = "upstream_local_address_port",
+        DOWNSTREAM_LOCAL_ADDRESS = "downstream_local_address",
+        DOWNSTREAM_LOCAL_ADDRESS_IP = "downstream_local_address_ip",
+        DOWNSTREAM_LOCAL_ADDRESS_PORT = "downstream_local_address_port",
+        DOWNSTREAM_REMOTE_ADDRESS = "downstream_remote_address",
+        DOWNSTREAM_REMOTE_ADDRESS_IP = "downstream_remote_address_ip",
+        DOWNSTREAM_REMOTE_ADDRESS_PORT = "downstream_remote_address_port",
+        REQUESTED_SERVER_NAME = "requested_server_name",
+        ROUTE_NAME = "route_name",
+    }
+}
+
+const UPSTREAM_HOST_KEYS: AddressKeys = AddressKeys {
+    whole: keys::UPSTREAM_HOST,
+    ip: keys::UPSTREAM_HOST_IP,
+    port: keys::UPSTREAM_HOST_PORT,
+};
+const UPSTREAM_LOCAL_KEYS: AddressKeys = AddressKeys {
+    whole: keys::UPSTREAM_LOCAL_ADDRESS,
+    ip: keys::UPSTREAM_LOCAL_ADDRESS_IP,
+    port: keys::UPSTREAM_LOCAL_ADDRESS_PORT,
+};
+const DOWNSTREAM_LOCAL_KEYS: AddressKeys = AddressKeys {
+    whole: keys::DOWNSTREAM_LOCAL_ADDRESS,
+    ip: keys::DOWNSTREAM_LOCAL_ADDRESS_IP,
+    port: keys::DOWNSTREAM_LOCAL_ADDRESS_PORT,
+};
+const DOWNSTREAM_REMOTE_KEYS: AddressKeys = AddressKeys {
+    whole: keys::DOWNSTREAM_REMOTE_ADDRESS,
+    ip: keys::DOWNSTREAM_REMOTE_ADDRESS_IP,
+    port: keys::DOWNSTREAM_REMOTE_ADDRESS_PORT,
 };
 
 /// Parses one Envoy or Istio access-log line, text or JSON. JSON values
@@ -334,16 +400,19 @@ struct Pass<'a> {
 }
 
 /// Whether the quote at `q` starts a `" "` separator (`"`, space, `\"`).
+#[inline(always)]
 fn is_separator(line: &[u8], q: usize) -> bool {
-    line.get(q + 1..q + 4) == Some(b" \\\"".as_slice())
+    line.get(q..).and_then(<[u8]>::first_chunk::<4>) == Some(b"\" \\\"")
 }
 
 /// Whether the byte at `at` (if any) is a space.
+#[inline(always)]
 fn space_at(line: &[u8], at: usize) -> bool {
     line.get(at) == Some(&b' ')
 }
 
 /// Whether the quotes at `a` and `b` are at least `gap` bytes apart.
+#[inline(always)]
 fn apart(a: usize, b: usize, gap: usize) -> bool {
     b.checked_sub(a).is_some_and(|d| d >= gap)
 }
@@ -351,10 +420,18 @@ fn apart(a: usize, b: usize, gap: usize) -> bool {
 /// The `N` tokens of the gap between the quotes at `a` and `b` when it is
 /// ` t1 t2 … tN `: a space after `a` and before `b`'s backslash, `N + 1`
 /// spaces in all, none adjacent (so no token is empty). One word-at-a-time
-/// pass over the gap.
+/// pass over the gap, stopping at one space too many.
+#[inline(always)]
 fn gap_tokens<const N: usize>(line: &[u8], a: usize, b: usize) -> Option<[&[u8]; N]> {
     let mut spaces = [0usize; 8];
-    let count = scan::single_spaces(line, a + 1, b - 1, &mut spaces)?;
+    let mut count = 0usize;
+    scan::each_in(line, a + 1, b - 1, b' ', |at| {
+        if let Some(slot) = spaces.get_mut(count) {
+            *slot = at;
+        }
+        count += 1;
+        count <= N + 1
+    });
     if count != N + 1 || spaces.first() != Some(&(a + 1)) || spaces.get(N) != Some(&(b - 2)) {
         return None;
     }
@@ -363,24 +440,29 @@ fn gap_tokens<const N: usize>(line: &[u8], a: usize, b: usize) -> Option<[&[u8];
         let [start, end] = *pair else {
             return None;
         };
-        *slot = line.get(start + 1..end)?;
+        *slot = line.get(start + 1..end).filter(|t| !t.is_empty())?;
     }
     Some(out)
 }
 
-/// Istio's middle section over four consecutive quotes `a` to `d`,
-/// ` CODE FLAGS DETAILS TERM "UTFR" BR BS DUR UST `; the cheapest and most
-/// selective tests come first (`d` must open a field).
-fn istio_middle(line: &[u8], [a, b, c, d]: [usize; 4]) -> Option<MiddleValues<'_>> {
-    let shaped = space_at(line, d.wrapping_sub(2))
+/// Whether four consecutive quotes `a` to `d` may delimit Istio's middle
+/// section, ` CODE FLAGS DETAILS TERM "UTFR" BR BS DUR UST `, judged on a
+/// few bytes next to them; the cheapest and most selective tests come
+/// first (`d` must open a field).
+#[inline(always)]
+fn istio_shaped(line: &[u8], [a, b, c, d]: [usize; 4]) -> bool {
+    space_at(line, d.wrapping_sub(2))
         && apart(c, d, 11)
         && apart(a, b, 11)
         && apart(b, c, 2)
         && space_at(line, c + 1)
-        && space_at(line, a + 1);
-    if !shaped {
-        return None;
-    }
+        && space_at(line, a + 1)
+}
+
+/// Istio's middle section over four consecutive quotes that passed
+/// [`istio_shaped`]: its gaps tokenised.
+#[inline(never)]
+fn istio_middle(line: &[u8], [a, b, c, d]: [usize; 4]) -> Option<MiddleValues<'_>> {
     let [received, sent, duration, upstream_time] = gap_tokens::<4>(line, c, d)?;
     let [code, flags, details, termination] = gap_tokens::<4>(line, a, b)?;
     Some(MiddleValues {
@@ -396,12 +478,16 @@ fn istio_middle(line: &[u8], [a, b, c, d]: [usize; 4]) -> Option<MiddleValues<'_
     })
 }
 
-/// Envoy's middle section between consecutive quotes `a` and `b`,
-/// ` CODE FLAGS BR BS DUR UST `.
+/// Whether consecutive quotes `a` and `b` may delimit Envoy's middle
+/// section, ` CODE FLAGS BR BS DUR UST `.
+#[inline(always)]
+fn envoy_shaped(line: &[u8], a: usize, b: usize) -> bool {
+    space_at(line, b.wrapping_sub(2)) && apart(a, b, 15) && space_at(line, a + 1)
+}
+
+/// Envoy's middle section between quotes that passed [`envoy_shaped`].
+#[inline(never)]
 fn envoy_middle(line: &[u8], a: usize, b: usize) -> Option<MiddleValues<'_>> {
-    if !(space_at(line, b.wrapping_sub(2)) && apart(a, b, 15) && space_at(line, a + 1)) {
-        return None;
-    }
     let [code, flags, received, sent, duration, upstream_time] = gap_tokens::<6>(line, a, b)?;
     Some(MiddleValues {
         code,
@@ -417,73 +503,152 @@ fn envoy_middle(line: &[u8], a: usize, b: usize) -> Option<MiddleValues<'_>> {
 /// How many quote positions the pass collects before testing them.
 const BATCH: usize = 32;
 
-/// The single left-to-right pass over the quotes after the one at `open`.
-/// Quotes are collected a batch at a time by the word-at-a-time search and
-/// then tested in a plain loop, which keeps the state in locals.
-fn scan_quotes(line: &[u8], open: usize, layout: Layout) -> Pass<'_> {
-    let mut pass = Pass::default();
-    // Separators count only after the first candidate, while it is the
-    // only one.
-    let mut separators_after = usize::MAX;
-    // The three quotes before the current one, oldest first (`MAX`: none).
-    let (mut w0, mut w1, mut w2) = (usize::MAX, usize::MAX, usize::MAX);
-    let mut batch = [0usize; BATCH];
-    let mut from = open + 1;
-    loop {
-        let mut count = 0usize;
-        let mut resume = None;
-        scan::each_in(line, from, line.len(), b'"', |q| {
-            match batch.get_mut(count) {
-                Some(slot) => {
-                    *slot = q;
-                    count += 1;
-                    true
-                }
-                None => {
-                    resume = Some(q);
-                    false
-                }
+/// The state of the single left-to-right pass over the quotes, between
+/// batches.
+#[derive(Clone, Copy)]
+struct Walk {
+    /// Separators count only after the first candidate, while it is the
+    /// only one (`MAX`: not now).
+    separators_after: usize,
+    /// The three quotes before the current one, oldest first (`MAX`: none).
+    window: (usize, usize, usize),
+}
+
+/// Takes the quotes `quotes` (in order, all after `open`) into the pass.
+/// The state lives in locals for the loop; the rare events (a candidate, a
+/// separator after it) go through `pass`.
+#[inline(always)]
+fn walk_quotes<'a>(
+    line: &'a [u8],
+    layout: Layout,
+    quotes: impl Iterator<Item = usize>,
+    walk: &mut Walk,
+    pass: &mut Pass<'a>,
+) {
+    let (mut w0, mut w1, mut w2) = walk.window;
+    let mut separators_after = walk.separators_after;
+    for q in quotes {
+        if q > separators_after && is_separator(line, q) {
+            if let Some(slot) = pass.separators.get_mut(pass.separator_count) {
+                *slot = q;
             }
-        });
-        for &q in batch.get(..count).unwrap_or_default() {
-            if q > separators_after && is_separator(line, q) {
-                if let Some(slot) = pass.separators.get_mut(pass.separator_count) {
-                    *slot = q;
-                }
-                pass.separator_count = (pass.separator_count + 1).min(5);
-            }
-            let candidate = match layout {
-                Layout::Envoy => envoy_middle(line, w2, q).map(|v| (w2, v)),
-                Layout::Istio => istio_middle(line, [w0, w1, w2, q]).map(|v| (w0, v)),
-            };
-            if let Some((request_close, values)) = candidate {
-                pass.candidates += 1;
-                if pass.middle.is_none() {
-                    let found = Middle {
-                        request_close,
-                        xff_open: q,
-                    };
-                    pass.middle = Some((found, values));
-                    separators_after = q;
-                } else {
-                    separators_after = usize::MAX;
-                }
-            }
-            (w0, w1, w2) = (w1, w2, q);
+            pass.separator_count = (pass.separator_count + 1).min(5);
         }
-        match resume {
-            Some(q) => from = q,
-            None => break,
+        let shaped = match layout {
+            Layout::Envoy => envoy_shaped(line, w2, q),
+            Layout::Istio => istio_shaped(line, [w0, w1, w2, q]),
+        };
+        if shaped {
+            separators_after = candidate(line, layout, [w0, w1, w2, q], pass, separators_after);
+        }
+        (w0, w1, w2) = (w1, w2, q);
+    }
+    walk.window = (w0, w1, w2);
+    walk.separators_after = separators_after;
+}
+
+/// A run of quotes ending at `run[3]` that has the middle section's shape
+/// on its few bytes: tokenised, and counted if it is one. Returns where
+/// separators count from now on.
+#[inline(never)]
+fn candidate<'a>(
+    line: &'a [u8],
+    layout: Layout,
+    [w0, w1, w2, q]: [usize; 4],
+    pass: &mut Pass<'a>,
+    separators_after: usize,
+) -> usize {
+    let (request_close, values) = match layout {
+        Layout::Envoy => (w2, envoy_middle(line, w2, q)),
+        Layout::Istio => (w0, istio_middle(line, [w0, w1, w2, q])),
+    };
+    let Some(values) = values else {
+        return separators_after;
+    };
+    pass.candidates += 1;
+    if pass.middle.is_some() {
+        return usize::MAX;
+    }
+    let middle = Middle {
+        request_close,
+        xff_open: q,
+    };
+    pass.middle = Some((middle, values));
+    q
+}
+
+/// The single left-to-right pass over the quotes after the one at `open`.
+/// The quotes come from `quotes` (the line's quote positions, all of them,
+/// as [`crate::record::members_indexed`] found them) or, without it, a
+/// batch at a time from the word-at-a-time search; each is tested in a
+/// plain loop.
+fn scan_quotes<'a>(
+    line: &'a [u8],
+    open: usize,
+    layout: Layout,
+    quotes: Option<&[u32]>,
+    pass: &mut Pass<'a>,
+) {
+    let mut walk = Walk {
+        separators_after: usize::MAX,
+        window: (usize::MAX, usize::MAX, usize::MAX),
+    };
+    match quotes {
+        Some(quotes) => {
+            let after_open = quotes
+                .iter()
+                .map(|&q| q as usize)
+                .skip_while(|&q| q <= open)
+                .take_while(|&q| q < line.len());
+            walk_quotes(line, layout, after_open, &mut walk, pass);
+        }
+        None => {
+            let mut batch = [0usize; BATCH];
+            let mut from = open + 1;
+            loop {
+                let mut count = 0usize;
+                let mut resume = None;
+                scan::each_in(line, from, line.len(), b'"', |q| {
+                    match batch.get_mut(count) {
+                        Some(slot) => {
+                            *slot = q;
+                            count += 1;
+                            true
+                        }
+                        None => {
+                            resume = Some(q);
+                            false
+                        }
+                    }
+                });
+                let found = batch.get(..count).unwrap_or_default().iter().copied();
+                walk_quotes(line, layout, found, &mut walk, pass);
+                match resume {
+                    Some(q) => from = q,
+                    None => break,
+                }
+            }
         }
     }
+    let (_, w1, w2) = walk.window;
     let known = |q: usize| (q != usize::MAX).then_some(q);
     pass.last = known(w2);
     pass.second_last = known(w1);
-    pass
 }
 
 /// Parses a text line (Envoy's or Istio's layout, chosen by its last byte).
 pub fn parse_text<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
+    parse_text_into(line, None, fields)
+}
+
+/// [`parse_text`] into any [`Sink`], given the positions of the line's
+/// quotes (every `"` of a `\"` escape) when they are known.
+#[inline(always)]
+pub fn parse_text_into<'a, S: Sink<'a>>(
+    line: &'a [u8],
+    quotes: Option<&[u32]>,
+    sink: &mut S,
+) -> Outcome {
     let line = trim_line_end(line);
     let layout = if line.last() == Some(&b'"') {
         Layout::Envoy
@@ -510,13 +675,14 @@ pub fn parse_text<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
         return mismatch("` \"` opening the request line", close + 1);
     }
     let open = close + 3;
-    let pass = scan_quotes(line, open, layout);
+    let mut pass = Pass::default();
+    scan_quotes(line, open, layout, quotes, &mut pass);
 
     let Some((middle, values)) = pass.middle else {
         return mismatch("the response code section after the request line", open + 1);
     };
     if pass.candidates > 1 {
-        return Ok(ambiguous(line, layout, open, start, &pass, fields));
+        return Ok(ambiguous(line, layout, open, start, &pass, sink));
     }
     let request = split_request_line(line, open + 1, middle.request_close - 1, false);
     if request.protocol.is_empty() {
@@ -524,9 +690,9 @@ pub fn parse_text<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
     }
     match layout {
         Layout::Envoy => Ok(envoy_line(
-            line, start, request, middle, values, &pass, fields,
+            line, start, request, middle, values, &pass, sink,
         )),
-        Layout::Istio => istio_line(line, start, request, middle, values, &pass, fields),
+        Layout::Istio => istio_line(line, start, request, middle, values, &pass, sink),
     }
 }
 
@@ -549,62 +715,66 @@ fn client_fields<'a>(
     Some(([xff, ua, id, authority], s4 + 4))
 }
 
-fn push_start<'a>(fields: &mut Fields<'a>, start: &'a [u8]) {
+#[inline(always)]
+fn push_start<'a, S: Sink<'a>>(sink: &mut S, start: &'a [u8]) {
     if !is_absent(start) {
-        fields.push_time("start_time", parse_rfc3339(start));
+        sink.rfc3339(keys::START_TIME, start);
     }
 }
 
-fn push_request<'a>(fields: &mut Fields<'a>, request: RequestLine<'a>) {
-    fields.push_text("method", request.method);
-    fields.push_text("path", request.path);
-    fields.push_text("protocol", request.protocol);
+#[inline(always)]
+fn push_request<'a, S: Sink<'a>>(sink: &mut S, request: RequestLine<'a>) {
+    sink.text(keys::METHOD, request.method);
+    sink.text(keys::PATH, request.path);
+    sink.text(keys::PROTOCOL, request.protocol);
 }
 
-fn envoy_line<'a>(
+#[inline(always)]
+fn envoy_line<'a, S: Sink<'a>>(
     line: &'a [u8],
     start: &'a [u8],
     request: RequestLine<'a>,
     middle: Middle,
     values: MiddleValues<'a>,
     pass: &Pass<'_>,
-    fields: &mut Fields<'a>,
+    sink: &mut S,
 ) -> &'static str {
     // Certain only if the fourth separator opens the upstream host, which
     // the line's last two quotes delimit.
     let client = client_fields(line, middle, pass)
         .filter(|&(_, host_start)| pass.second_last == Some(host_start - 1));
-    push_start(fields, start);
-    push_request(fields, request);
-    fields.push_count("code", values.code);
-    fields.push_text("response_flags", values.flags);
-    fields.push_count("bytes_received", values.received);
-    fields.push_count("bytes_sent", values.sent);
-    fields.push_count("duration", values.duration);
-    fields.push_count("x_envoy_upstream_service_time", values.upstream_time);
+    push_start(sink, start);
+    push_request(sink, request);
+    sink.count(keys::CODE, values.code);
+    sink.text(keys::RESPONSE_FLAGS, values.flags);
+    sink.count(keys::BYTES_RECEIVED, values.received);
+    sink.count(keys::BYTES_SENT, values.sent);
+    sink.count(keys::DURATION, values.duration);
+    sink.count(keys::X_ENVOY_UPSTREAM_SERVICE_TIME, values.upstream_time);
     match client {
         Some(([xff, ua, id, authority], _)) => {
-            fields.push_text("x_forwarded_for", xff);
-            fields.push_text("user_agent", ua);
-            fields.push_text("request_id", id);
-            fields.push_text("authority", authority);
+            sink.text(keys::X_FORWARDED_FOR, xff);
+            sink.text(keys::USER_AGENT, ua);
+            sink.text(keys::REQUEST_ID, id);
+            sink.text(keys::AUTHORITY, authority);
         }
-        None => fields.flag(Suspicion::QuoteInjection),
+        None => sink.flag(Suspicion::QuoteInjection),
     }
-    push_envoy_upstream_host(line, pass, fields);
+    push_envoy_upstream_host(line, pass, sink);
     ENVOY
 }
 
 /// Envoy's `"%UPSTREAM_HOST%"`, read from the right end: the line's last two
 /// quotes, the first of which must close a `" "` separator.
-fn push_envoy_upstream_host<'a>(line: &'a [u8], pass: &Pass<'_>, fields: &mut Fields<'a>) {
+#[inline(always)]
+fn push_envoy_upstream_host<'a, S: Sink<'a>>(line: &'a [u8], pass: &Pass<'_>, sink: &mut S) {
     let (Some(open), Some(close)) = (pass.second_last, pass.last) else {
         return;
     };
     let separated = open.checked_sub(3).is_some_and(|q| is_separator(line, q));
     if let Some(host) = between(line, open, close).filter(|_| separated && close + 1 == line.len())
     {
-        fields.push_address(UPSTREAM_HOST, host);
+        sink.address(UPSTREAM_HOST_KEYS, host);
     }
 }
 
@@ -620,20 +790,31 @@ struct IstioTail<'a> {
 }
 
 /// Cuts the tail after the upstream host's closing quote at `close`: four
-/// words, then the SNI and the route around the line's last space.
+/// words, then the SNI and the route around the line's last space. The
+/// first five spaces are found in one word-at-a-time pass, the last one
+/// from the end.
 fn istio_tail(line: &[u8], close: usize) -> Option<IstioTail<'_>> {
     if !space_at(line, close + 1) {
         return None;
     }
-    let mut words: [&[u8]; 4] = [&[]; 4];
-    let mut start = close + 2;
-    for slot in &mut words {
-        let end = scan::find_in(line, start, line.len(), b' ')?;
-        *slot = line.get(start..end).filter(|w| !w.is_empty())?;
-        start = end + 1;
+    let mut spaces = [0usize; 5];
+    let mut count = 0usize;
+    scan::each_in(line, close + 1, line.len(), b' ', |at| {
+        if let Some(slot) = spaces.get_mut(count) {
+            *slot = at;
+        }
+        count += 1;
+        count < spaces.len()
+    });
+    if count < spaces.len() {
+        return None;
     }
+    let [s0, s1, s2, s3, s4] = spaces;
+    let word = |a: usize, b: usize| line.get(a + 1..b).filter(|w| !w.is_empty());
+    let (cluster, upstream_local) = (word(s0, s1)?, word(s1, s2)?);
+    let (downstream_local, downstream_remote) = (word(s2, s3)?, word(s3, s4)?);
+    let start = s4 + 1;
     let last = scan::rfind_in(line, start, line.len(), b' ')?;
-    let [cluster, upstream_local, downstream_local, downstream_remote] = words;
     Some(IstioTail {
         cluster,
         upstream_local,
@@ -650,14 +831,15 @@ fn last_word(line: &[u8]) -> &[u8] {
     line.get(from..).unwrap_or_default()
 }
 
-fn istio_line<'a>(
+#[inline(always)]
+fn istio_line<'a, S: Sink<'a>>(
     line: &'a [u8],
     start: &'a [u8],
     request: RequestLine<'a>,
     middle: Middle,
     values: MiddleValues<'a>,
     pass: &Pass<'_>,
-    fields: &mut Fields<'a>,
+    sink: &mut S,
 ) -> Outcome {
     let client = match client_fields(line, middle, pass) {
         Some((quoted, host_start)) => {
@@ -675,37 +857,37 @@ fn istio_line<'a>(
         }
         None => None,
     };
-    push_start(fields, start);
-    push_request(fields, request);
-    fields.push_count("response_code", values.code);
-    fields.push_text("response_flags", values.flags);
-    fields.push_text("response_code_details", values.details);
-    fields.push_text("connection_termination_details", values.termination);
-    fields.push_text(
-        "upstream_transport_failure_reason",
+    push_start(sink, start);
+    push_request(sink, request);
+    sink.count(keys::RESPONSE_CODE, values.code);
+    sink.text(keys::RESPONSE_FLAGS, values.flags);
+    sink.text(keys::RESPONSE_CODE_DETAILS, values.details);
+    sink.text(keys::CONNECTION_TERMINATION_DETAILS, values.termination);
+    sink.text(
+        keys::UPSTREAM_TRANSPORT_FAILURE_REASON,
         values.transport_failure,
     );
-    fields.push_count("bytes_received", values.received);
-    fields.push_count("bytes_sent", values.sent);
-    fields.push_count("duration", values.duration);
-    fields.push_count("x_envoy_upstream_service_time", values.upstream_time);
+    sink.count(keys::BYTES_RECEIVED, values.received);
+    sink.count(keys::BYTES_SENT, values.sent);
+    sink.count(keys::DURATION, values.duration);
+    sink.count(keys::X_ENVOY_UPSTREAM_SERVICE_TIME, values.upstream_time);
     match client {
         Some(([xff, ua, id, authority], host, tail)) => {
-            fields.push_text("x_forwarded_for", xff);
-            fields.push_text("user_agent", ua);
-            fields.push_text("x_request_id", id);
-            fields.push_text("authority", authority);
-            fields.push_address(UPSTREAM_HOST, host);
-            fields.push_text("upstream_cluster", tail.cluster);
-            fields.push_address(UPSTREAM_LOCAL, tail.upstream_local);
-            fields.push_address(DOWNSTREAM_LOCAL, tail.downstream_local);
-            fields.push_address(DOWNSTREAM_REMOTE, tail.downstream_remote);
-            fields.push_text("requested_server_name", tail.sni);
-            fields.push_text("route_name", tail.route);
+            sink.text(keys::X_FORWARDED_FOR, xff);
+            sink.text(keys::USER_AGENT, ua);
+            sink.text(keys::X_REQUEST_ID, id);
+            sink.text(keys::AUTHORITY, authority);
+            sink.address(UPSTREAM_HOST_KEYS, host);
+            sink.text(keys::UPSTREAM_CLUSTER, tail.cluster);
+            sink.address(UPSTREAM_LOCAL_KEYS, tail.upstream_local);
+            sink.address(DOWNSTREAM_LOCAL_KEYS, tail.downstream_local);
+            sink.address(DOWNSTREAM_REMOTE_KEYS, tail.downstream_remote);
+            sink.text(keys::REQUESTED_SERVER_NAME, tail.sni);
+            sink.text(keys::ROUTE_NAME, tail.route);
         }
         None => {
-            fields.flag(Suspicion::QuoteInjection);
-            fields.push_text("route_name", last_word(line));
+            sink.flag(Suspicion::QuoteInjection);
+            sink.text(keys::ROUTE_NAME, last_word(line));
         }
     }
     Ok(ISTIO)
@@ -713,26 +895,27 @@ fn istio_line<'a>(
 
 /// More than one run of quotes looks like the middle section: keep only the
 /// start time, the method and what the right end makes certain.
-fn ambiguous<'a>(
+#[inline(always)]
+fn ambiguous<'a, S: Sink<'a>>(
     line: &'a [u8],
     layout: Layout,
     open: usize,
     start: &'a [u8],
     pass: &Pass<'_>,
-    fields: &mut Fields<'a>,
+    sink: &mut S,
 ) -> &'static str {
-    fields.flag(Suspicion::QuoteInjection);
-    push_start(fields, start);
+    sink.flag(Suspicion::QuoteInjection);
+    push_start(sink, start);
     // The method is the request line's first word, when no quote comes
     // before its end (no genuine method contains one).
     let from = open + 1;
     let space = scan::find_in(line, from, line.len(), b' ');
     if let Some(space) = space.filter(|&s| scan::find_in(line, from, s, b'"').is_none()) {
-        fields.push_text("method", line.get(from..space).unwrap_or_default());
+        sink.text(keys::METHOD, line.get(from..space).unwrap_or_default());
     }
     match layout {
-        Layout::Envoy => push_envoy_upstream_host(line, pass, fields),
-        Layout::Istio => fields.push_text("route_name", last_word(line)),
+        Layout::Envoy => push_envoy_upstream_host(line, pass, sink),
+        Layout::Istio => sink.text(keys::ROUTE_NAME, last_word(line)),
     }
     layout.name()
 }

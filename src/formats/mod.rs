@@ -9,6 +9,13 @@
 //! the line only at unit boundaries, so every [`Value::Text`] it returns is
 //! valid JSON string content.
 //!
+//! A parser writes what it finds into a [`Sink`]: a [`Fields`] list (the
+//! tests, the general path) or, on the per-record path, the output's JSON
+//! itself ([`crate::out::Rendered`]), with the same typing rules either way,
+//! so the list is not built only to be walked again. Its field names are
+//! [`Key`]s declared in one [`KeyTable`] per parser (`key_table!`), each
+//! JSON key (`,"name":"`) rendered at compile time.
+//!
 //! Invariants every parser keeps:
 //! - single pass, no backtracking: work is linear in the line's length;
 //! - never panics, never indexes out of bounds, never allocates per byte;
@@ -62,10 +69,12 @@ pub struct Fields<'a> {
 /// One bit for a name's length and one for a mix of its length and first
 /// and last bytes: a filter in front of the exact name comparison.
 #[inline(always)]
-fn name_bits(name: &[u8]) -> (u64, u64) {
+const fn name_bits(name: &[u8]) -> (u64, u64) {
     let len = name.len();
-    let first = name.first().map_or(0, |&b| usize::from(b));
-    let last = name.last().map_or(0, |&b| usize::from(b));
+    let (first, last) = match (name.first(), name.last()) {
+        (Some(&f), Some(&l)) => (f as usize, l as usize),
+        _ => (0, 0),
+    };
     (1 << (len & 63), 1 << ((first + 2 * last + len) & 63))
 }
 
@@ -152,6 +161,237 @@ impl<'a> Fields<'a> {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The direct path: keys rendered at compile time and a sink trait, so that
+// a parser written once feeds either a [`Fields`] list or the output JSON.
+// ---------------------------------------------------------------------------
+
+/// A field's name with its JSON key rendered once, at compile time: what
+/// parsers that write through a [`Sink`] name their fields with. Declared
+/// in tables by `key_table!`.
+#[derive(Debug)]
+pub struct Key {
+    /// The field's name.
+    pub name: &'static str,
+    /// `,"name":"`: the separator, the quoted name, the colon and the
+    /// opening quote of a text value, copied to the output in one piece.
+    pub json: &'static [u8],
+    /// The key's place in its [`KeyTable`] (below 64).
+    pub id: u8,
+}
+
+/// Every key one parser may write, and a filter over their names.
+#[derive(Debug)]
+pub struct KeyTable {
+    /// The keys; `keys[i].id == i`.
+    pub keys: &'static [&'static Key],
+    /// The union of the names' `name_bits`: a name whose bits are not
+    /// both set is none of the table's.
+    pub bits: (u64, u64),
+}
+
+impl KeyTable {
+    /// The table of `keys`, which must be numbered in order.
+    // Evaluated at compile time for the parsers' constant tables: an index
+    // out of bounds there is a build error, never a trap.
+    #[allow(clippy::indexing_slicing)]
+    pub const fn new(keys: &'static [&'static Key]) -> Self {
+        let mut bits = (0u64, 0u64);
+        let mut i = 0;
+        while i < keys.len() {
+            let (a, b) = name_bits(keys[i].name.as_bytes());
+            bits = (bits.0 | a, bits.1 | b);
+            i += 1;
+        }
+        KeyTable { keys, bits }
+    }
+
+    /// The key called `name`, if the table has one.
+    #[inline]
+    pub fn find(&self, name: &[u8]) -> Option<&'static Key> {
+        let (a, b) = name_bits(name);
+        if self.bits.0 & a == 0 || self.bits.1 & b == 0 {
+            return None;
+        }
+        self.keys
+            .iter()
+            .copied()
+            .find(|k| k.name.as_bytes() == name)
+    }
+}
+
+/// Declares a module holding a table of [`Key`]s: one constant per key,
+/// numbered in order, and `TABLE`, the [`KeyTable`] of them all.
+macro_rules! key_table {
+    ($(#[$meta:meta])* $vis:vis mod $module:ident { $($key:ident = $name:literal),* $(,)? }) => {
+        $(#[$meta])*
+        $vis mod $module {
+            use $crate::formats::{Key, KeyTable};
+            #[allow(non_camel_case_types, clippy::upper_case_acronyms, dead_code)]
+            #[repr(u8)]
+            enum Id { $($key),* }
+            $(
+                #[doc = concat!("`", $name, "`")]
+                pub(crate) const $key: &Key = &Key {
+                    name: $name,
+                    json: concat!(",\"", $name, "\":\"").as_bytes(),
+                    id: Id::$key as u8,
+                };
+            )*
+            /// Every key above, in order.
+            pub(crate) const TABLE: KeyTable = KeyTable::new(&[$($key),*]);
+        }
+    };
+}
+pub(crate) use key_table;
+
+/// The keys an address field is written under: the address as logged, and
+/// its IP and port when it is `ip:port` or `[ipv6]:port`.
+#[derive(Clone, Copy, Debug)]
+pub struct AddressKeys {
+    /// The address as logged.
+    pub whole: &'static Key,
+    /// Its IP (IPv6 without brackets).
+    pub ip: &'static Key,
+    /// Its port.
+    pub port: &'static Key,
+}
+
+/// Where a parser puts the fields it finds, typed by the same rules
+/// whatever the sink: `-` and the empty string mean absent, a number that
+/// does not fit is left out and flagged `out-of-range`. [`Fields`] keeps
+/// them as a list; [`crate::out::Rendered`] writes them straight into the
+/// output's JSON.
+pub trait Sink<'a> {
+    /// A text field, unless absent.
+    fn text(&mut self, key: &'static Key, raw: &'a [u8]);
+    /// A non-negative integer field, unless absent.
+    fn count(&mut self, key: &'static Key, raw: &'a [u8]);
+    /// A non-negative decimal field (`0.005`), unless absent.
+    fn decimal(&mut self, key: &'static Key, raw: &'a [u8]);
+    /// An address field, unless absent, then its IP and port when it is
+    /// `ip:port` or `[ipv6]:port`.
+    fn address(&mut self, keys: AddressKeys, raw: &'a [u8]);
+    /// An RFC 3339 time, normalised to UTC; flagged when not a valid time.
+    fn rfc3339(&mut self, key: &'static Key, raw: &'a [u8]);
+    /// A time already parsed.
+    fn time(&mut self, key: &'static Key, time: Timestamp);
+    /// Records a suspicion, keeping the graver one.
+    fn flag(&mut self, suspicion: Suspicion);
+}
+
+impl<'a> Sink<'a> for Fields<'a> {
+    fn text(&mut self, key: &'static Key, raw: &'a [u8]) {
+        self.push_text(key.name, raw);
+    }
+
+    fn count(&mut self, key: &'static Key, raw: &'a [u8]) {
+        self.push_count(key.name, raw);
+    }
+
+    fn decimal(&mut self, key: &'static Key, raw: &'a [u8]) {
+        self.push_decimal(key.name, raw);
+    }
+
+    fn address(&mut self, keys: AddressKeys, raw: &'a [u8]) {
+        let names = AddressNames {
+            whole: keys.whole.name,
+            ip: keys.ip.name,
+            port: keys.port.name,
+        };
+        self.push_address(names, raw);
+    }
+
+    fn rfc3339(&mut self, key: &'static Key, raw: &'a [u8]) {
+        self.push_time(key.name, crate::time::parse_rfc3339(raw));
+    }
+
+    fn time(&mut self, key: &'static Key, time: Timestamp) {
+        self.push(key.name, Value::Time(time));
+    }
+
+    fn flag(&mut self, suspicion: Suspicion) {
+        Fields::flag(self, suspicion);
+    }
+}
+
+/// The same typing as [`Fields`], written straight into JSON: a count
+/// already in canonical form (digits, no leading zero) and an RFC 3339
+/// UTC time already as it would be written are copied as they are,
+/// without a round trip through a number.
+impl<'a> Sink<'a> for crate::out::Rendered {
+    #[inline(always)]
+    fn text(&mut self, key: &'static Key, raw: &'a [u8]) {
+        if !is_absent(raw) {
+            self.put_text(key, raw);
+        }
+    }
+
+    #[inline(always)]
+    fn count(&mut self, key: &'static Key, raw: &'a [u8]) {
+        if is_absent(raw) {
+            return;
+        }
+        if crate::scan::is_canonical_count(raw) {
+            self.put_number(key, raw);
+            return;
+        }
+        match crate::scan::parse_count(raw) {
+            Ok(n) => self.put_int(key, n),
+            Err(_) => crate::out::Rendered::flag(self, Suspicion::OutOfRange),
+        }
+    }
+
+    #[inline(always)]
+    fn decimal(&mut self, key: &'static Key, raw: &'a [u8]) {
+        if is_absent(raw) {
+            return;
+        }
+        if crate::scan::is_json_decimal(raw) {
+            self.put_number(key, raw);
+        } else {
+            crate::out::Rendered::flag(self, Suspicion::OutOfRange);
+        }
+    }
+
+    #[inline(always)]
+    fn address(&mut self, keys: AddressKeys, raw: &'a [u8]) {
+        if is_absent(raw) {
+            return;
+        }
+        self.put_text(keys.whole, raw);
+        if let Some((ip, port)) = crate::scan::split_ip_port_text(raw) {
+            self.put_text(keys.ip, ip);
+            match port.canonical {
+                Some(digits) => self.put_number(keys.port, digits),
+                None => self.put_int(keys.port, port.value),
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn rfc3339(&mut self, key: &'static Key, raw: &'a [u8]) {
+        if crate::time::is_canonical_rfc3339(raw) {
+            self.put_text(key, raw);
+            return;
+        }
+        match crate::time::parse_rfc3339(raw) {
+            Some(t) => self.put_time(key, t),
+            None => crate::out::Rendered::flag(self, Suspicion::OutOfRange),
+        }
+    }
+
+    #[inline(always)]
+    fn time(&mut self, key: &'static Key, time: Timestamp) {
+        self.put_time(key, time);
+    }
+
+    #[inline(always)]
+    fn flag(&mut self, suspicion: Suspicion) {
+        crate::out::Rendered::flag(self, suspicion);
     }
 }
 
@@ -299,6 +539,13 @@ impl<'a> Fields<'a> {
 /// trailing `\n` escape (two bytes, when its backslash starts an escape
 /// rather than ending a `\\`), then any raw `\r` or `\n` bytes.
 pub(crate) fn trim_line_end(line: &[u8]) -> &[u8] {
+    // The usual end, `x\n` with `x` neither a backslash nor a line end,
+    // decided at once.
+    if let Some([before, b'\\', b'n']) = line.last_chunk::<3>()
+        && !matches!(before, b'\\' | b'\r' | b'\n')
+    {
+        return line.get(..line.len() - 2).unwrap_or_default();
+    }
     let mut line = line;
     while let Some((b'\r' | b'\n', rest)) = line.split_last() {
         line = rest;
@@ -361,6 +608,17 @@ pub(crate) fn split_request_line(
         };
     }
     let middle = piece(first + 1, last);
+    // Usually no run of spaces to drop around the path.
+    if let (Some(&a), Some(&b)) = (middle.first(), middle.last())
+        && a != b' '
+        && b != b' '
+    {
+        return RequestLine {
+            method,
+            path: middle,
+            protocol: piece(last + 1, to),
+        };
+    }
     let path = match (
         crate::scan::find_not_byte(middle, b' '),
         crate::scan::rfind_not_byte(middle, b' '),
@@ -819,6 +1077,49 @@ mod tests {
         assert!(back.is_empty());
         assert_eq!(back.as_ptr().cast::<u8>(), at);
         assert!(back.capacity() >= 32);
+    }
+
+    #[test]
+    fn key_tables_are_numbered_and_rendered() {
+        for table in [&envoy::keys::TABLE, &nginx_ingress::keys::TABLE] {
+            assert!(table.keys.len() <= 64);
+            for (i, key) in table.keys.iter().enumerate() {
+                assert_eq!(usize::from(key.id), i, "{}", key.name);
+                assert_eq!(key.json, format!(",\"{}\":\"", key.name).as_bytes());
+                let same = table.keys.iter().filter(|k| k.name == key.name).count();
+                assert_eq!(same, 1, "{} twice", key.name);
+            }
+        }
+    }
+
+    #[test]
+    fn key_table_find_agrees_with_a_naive_search() {
+        let probes: &[&[u8]] = &[
+            b"log",
+            b"stream",
+            b"time",
+            b"path",
+            b"code",
+            b"host",
+            b"",
+            b"pat",
+            b"paths",
+            b"route_name",
+            b"route_namE",
+            b"upstream_host_ip",
+            b"upstream_addr_ip",
+            b"req_id",
+            b"x_request_id",
+            b"request_id",
+            b"rosetta.reason",
+        ];
+        for table in [&envoy::keys::TABLE, &nginx_ingress::keys::TABLE] {
+            for probe in probes {
+                let naive = table.keys.iter().find(|k| k.name.as_bytes() == *probe);
+                let found = table.find(probe);
+                assert_eq!(found.map(|k| k.id), naive.map(|k| k.id), "{probe:?}");
+            }
+        }
     }
 
     #[test]

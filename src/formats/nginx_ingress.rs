@@ -89,11 +89,12 @@
 //! client-controlled words are `$remote_user` (between the address and the
 //! fixed-width time, so it cannot shift anything) and `$req_id` (last).
 //! Every search is word-at-a-time and every byte is looked at a bounded
-//! number of times.
+//! number of times; the quotes come from the record's check, which notes
+//! where they are while it validates the line (up to 48 of them).
 
 use super::{
-    Fields, Mismatch, Outcome, Suspicion, Value, between, split_request_line, tokens_in,
-    trim_line_end,
+    AddressKeys, Fields, Key, Mismatch, Outcome, Sink, Suspicion, between, key_table,
+    split_request_line, tokens_in, trim_line_end,
 };
 use crate::scan;
 use crate::time::parse_clf;
@@ -107,8 +108,52 @@ const TIME_LOCAL_LEN: usize = 26;
 /// The most upstreams a list may hold (nginx tries a handful at most).
 const MAX_LIST_ITEMS: u32 = 64;
 
+key_table! {
+    /// The keys this parser writes.
+    pub(crate) mod keys {
+        HOST = "host",
+        REAL_IP = "real_ip",
+        USER = "user",
+        TIME = "time",
+        METHOD = "method",
+        PATH = "path",
+        PROTOCOL = "protocol",
+        CODE = "code",
+        SIZE = "size",
+        REFERER = "referer",
+        AGENT = "agent",
+        REQUEST_LENGTH = "request_length",
+        REQUEST_TIME = "request_time",
+        PROXY_UPSTREAM_NAME = "proxy_upstream_name",
+        PROXY_ALTERNATIVE_UPSTREAM_NAME = "proxy_alternative_upstream_name",
+        UPSTREAM_ADDR = "upstream_addr",
+        UPSTREAM_ADDR_IP = "upstream_addr_ip",
+        UPSTREAM_ADDR_PORT = "upstream_addr_port",
+        UPSTREAM_ADDR_LIST = "upstream_addr_list",
+        UPSTREAM_RESPONSE_LENGTH = "upstream_response_length",
+        UPSTREAM_RESPONSE_LENGTH_LIST = "upstream_response_length_list",
+        UPSTREAM_RESPONSE_TIME = "upstream_response_time",
+        UPSTREAM_RESPONSE_TIME_LIST = "upstream_response_time_list",
+        UPSTREAM_STATUS = "upstream_status",
+        UPSTREAM_STATUS_LIST = "upstream_status_list",
+        REQ_ID = "req_id",
+        LAST = "last",
+    }
+}
+
 /// Parses one ingress-nginx access-log line.
 pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
+    parse_into(line, None, fields)
+}
+
+/// [`parse`] into any [`Sink`], given the positions of the line's quotes
+/// (every `"` of a `\"` escape) when they are known.
+#[inline(always)]
+pub fn parse_into<'a, S: Sink<'a>>(
+    line: &'a [u8],
+    quotes: Option<&[u32]>,
+    sink: &mut S,
+) -> Outcome {
     let line = trim_line_end(line);
     let mismatch = |expected: &'static str, at: usize| {
         Err(Mismatch {
@@ -127,19 +172,30 @@ pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
     }
 
     // The first six quotes, and whether there are more.
-    let mut quotes = [0usize; 6];
+    let mut six = [0usize; 6];
     let mut count = 0usize;
-    scan::each_in(line, host_end, line.len(), b'"', |q| {
-        if let Some(slot) = quotes.get_mut(count) {
+    let mut take = |q: usize| {
+        if let Some(slot) = six.get_mut(count) {
             *slot = q;
         }
         count += 1;
-        count <= quotes.len()
-    });
-    if count < quotes.len() {
+        count <= 6
+    };
+    match quotes {
+        Some(quotes) => {
+            for &q in quotes {
+                let q = q as usize;
+                if q >= host_end && q < line.len() && !take(q) {
+                    break;
+                }
+            }
+        }
+        None => scan::each_in(line, host_end, line.len(), b'"', take),
+    }
+    if count < six.len() {
         return mismatch("six quotes (request, referer, user agent)", line.len());
     }
-    let [q1, q2, q3, q4, q5, q6] = quotes;
+    let [q1, q2, q3, q4, q5, q6] = six;
 
     // ` [$time_local] "` just before the first quote; the user ends at the
     // space before `[`.
@@ -161,9 +217,9 @@ pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
         return mismatch("the remote user after ` - `", host_end + 3);
     }
 
-    if count > quotes.len() {
-        fields.flag(Suspicion::QuoteInjection);
-        fields.push_text("host", host);
+    if count > six.len() {
+        sink.flag(Suspicion::QuoteInjection);
+        sink.text(keys::HOST, host);
         return Ok(NGINX_INGRESS);
     }
 
@@ -184,24 +240,24 @@ pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
         );
     };
 
-    fields.push_text("host", host);
+    sink.text(keys::HOST, host);
     if let Some(ip) = real_ip {
-        fields.push_text("real_ip", ip);
+        sink.text(keys::REAL_IP, ip);
     }
-    fields.push_text("user", user);
-    fields.push("time", Value::Time(time));
-    fields.push_text("method", request.method);
-    fields.push_text("path", request.path);
-    fields.push_text("protocol", request.protocol);
-    fields.push_count("code", status);
-    fields.push_count("size", size);
-    fields.push_text("referer", referer);
-    fields.push_text("agent", agent);
-    fields.push_count("request_length", tail.request_length);
-    fields.push_decimal("request_time", tail.request_time);
-    fields.push_text("proxy_upstream_name", tail.upstream_name);
+    sink.text(keys::USER, user);
+    sink.time(keys::TIME, time);
+    sink.text(keys::METHOD, request.method);
+    sink.text(keys::PATH, request.path);
+    sink.text(keys::PROTOCOL, request.protocol);
+    sink.count(keys::CODE, status);
+    sink.count(keys::SIZE, size);
+    sink.text(keys::REFERER, referer);
+    sink.text(keys::AGENT, agent);
+    sink.count(keys::REQUEST_LENGTH, tail.request_length);
+    sink.decimal(keys::REQUEST_TIME, tail.request_time);
+    sink.text(keys::PROXY_UPSTREAM_NAME, tail.upstream_name);
     if let Some(alternative) = tail.alternative_name {
-        fields.push_text("proxy_alternative_upstream_name", alternative);
+        sink.text(keys::PROXY_ALTERNATIVE_UPSTREAM_NAME, alternative);
     }
     let lists = [
         (ListKind::Address, tail.addr),
@@ -209,11 +265,15 @@ pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
         (ListKind::Decimal, tail.response_time),
         (ListKind::Count, tail.status),
     ];
-    for (names, (kind, list)) in LIST_NAMES.iter().zip(lists) {
-        push_list(line, fields, names, kind, list);
+    for (names, (kind, list)) in LIST_KEYS.iter().zip(lists) {
+        push_list(line, sink, names, kind, list);
     }
-    let rest_name = if real_ip.is_some() { "last" } else { "req_id" };
-    fields.push_text(rest_name, tail.rest);
+    let rest_key = if real_ip.is_some() {
+        keys::LAST
+    } else {
+        keys::REQ_ID
+    };
+    sink.text(rest_key, tail.rest);
     Ok(NGINX_INGRESS)
 }
 
@@ -416,63 +476,62 @@ enum ListKind {
     Decimal,
 }
 
-/// The field names of one upstream list.
-struct ListNames {
-    value: super::AddressNames,
-    list: &'static str,
+/// The keys of one upstream list: its last value's (with, for addresses,
+/// the IP's and port's) and the whole list's.
+struct ListKeys {
+    value: AddressKeys,
+    list: &'static Key,
 }
 
-const LIST_NAMES: [ListNames; 4] = [
-    ListNames {
-        value: super::AddressNames {
-            whole: "upstream_addr",
-            ip: "upstream_addr_ip",
-            port: "upstream_addr_port",
+/// For lists of something else than addresses: one key in all three places.
+const fn single(key: &'static Key) -> AddressKeys {
+    AddressKeys {
+        whole: key,
+        ip: key,
+        port: key,
+    }
+}
+
+const LIST_KEYS: [ListKeys; 4] = [
+    ListKeys {
+        value: AddressKeys {
+            whole: keys::UPSTREAM_ADDR,
+            ip: keys::UPSTREAM_ADDR_IP,
+            port: keys::UPSTREAM_ADDR_PORT,
         },
-        list: "upstream_addr_list",
+        list: keys::UPSTREAM_ADDR_LIST,
     },
-    ListNames {
-        value: super::AddressNames {
-            whole: "upstream_response_length",
-            ip: "",
-            port: "",
-        },
-        list: "upstream_response_length_list",
+    ListKeys {
+        value: single(keys::UPSTREAM_RESPONSE_LENGTH),
+        list: keys::UPSTREAM_RESPONSE_LENGTH_LIST,
     },
-    ListNames {
-        value: super::AddressNames {
-            whole: "upstream_response_time",
-            ip: "",
-            port: "",
-        },
-        list: "upstream_response_time_list",
+    ListKeys {
+        value: single(keys::UPSTREAM_RESPONSE_TIME),
+        list: keys::UPSTREAM_RESPONSE_TIME_LIST,
     },
-    ListNames {
-        value: super::AddressNames {
-            whole: "upstream_status",
-            ip: "",
-            port: "",
-        },
-        list: "upstream_status_list",
+    ListKeys {
+        value: single(keys::UPSTREAM_STATUS),
+        list: keys::UPSTREAM_STATUS_LIST,
     },
 ];
 
 /// Pushes the last item typed, and the whole list when it has several.
-fn push_list<'a>(
+#[inline(always)]
+fn push_list<'a, S: Sink<'a>>(
     line: &'a [u8],
-    fields: &mut Fields<'a>,
-    names: &ListNames,
+    sink: &mut S,
+    keys: &ListKeys,
     kind: ListKind,
     list: List,
 ) {
     let last = slice(line, list.last);
     match kind {
-        ListKind::Address => fields.push_address(names.value, last),
-        ListKind::Count => fields.push_count(names.value.whole, last),
-        ListKind::Decimal => fields.push_decimal(names.value.whole, last),
+        ListKind::Address => sink.address(keys.value, last),
+        ListKind::Count => sink.count(keys.value.whole, last),
+        ListKind::Decimal => sink.decimal(keys.value.whole, last),
     }
     if list.items > 1 {
-        fields.push_text(names.list, slice(line, list.whole));
+        sink.text(keys.list, slice(line, list.whole));
     }
 }
 
