@@ -17,6 +17,7 @@
 //! [`crate::route`]).
 
 use crate::glob::Glob;
+use crate::schema::Schema;
 use crate::toml::{self, Entry, Item, Table};
 use std::fmt;
 
@@ -131,6 +132,12 @@ pub const TOP_KEYS: &[KeyDoc] = &[
         kind: Kind::Str,
         default: "-",
         doc: "A fluent-bit parsers file (classic format) whose `[PARSER]` entries become parsers a route or annotation can name, read from the same directory as `rosetta.toml`.",
+    },
+    KeyDoc {
+        key: "schema",
+        kind: Kind::Choice(Schema::NAMES),
+        default: "\"rosetta\"",
+        doc: "The names parsed fields are written under: `rosetta` (the formats' own, fluent-bit's stock parsers' names) or `ecs` (Elastic Common Schema: `http.request.method`, `url.original`, `event.duration` in nanoseconds...; needs the `es` output's `Replace_Dots Off`). Every field and its names: docs/schema.md.",
     },
 ];
 
@@ -360,6 +367,8 @@ pub struct Config {
     pub tag_prefix: String,
     /// A fluent-bit parsers file to load, and the line naming it.
     pub parsers_file: Option<NameAt>,
+    /// The names parsed fields are written under.
+    pub schema: Schema,
     /// The routes, in order.
     pub routes: Vec<Route>,
     /// The user parsers.
@@ -389,6 +398,7 @@ impl Config {
             time_key: "timestamp".to_string(),
             tag_prefix: "kube.".to_string(),
             parsers_file: None,
+            schema: Schema::Rosetta,
             routes: Vec::new(),
             parsers: Vec::new(),
         }
@@ -747,6 +757,10 @@ impl Config {
                 "tag_prefix" => config.tag_prefix = loader.string(&decl, entry)?,
                 "normalise_time" => config.normalise_time = loader.boolean(&decl, entry)?,
                 "time_key" => config.time_key = loader.record_key(&decl, entry)?,
+                "schema" => {
+                    config.schema =
+                        Schema::from_name(&loader.choice(&decl, entry)?).unwrap_or_default()
+                }
                 _ => {
                     config.parsers_file = Some(NameAt {
                         name: loader.string(&decl, entry)?,

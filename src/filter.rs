@@ -20,6 +20,10 @@
 //!
 //! A parsed field never collides with an input key: an input member whose
 //! key a parser also writes is kept as `rosetta.original.<key>`.
+//!
+//! With `schema = "ecs"`, a fixed-schema parser's top-level fields are
+//! written under their ECS names, values converted where ECS says so, and
+//! the line `log` as `event.original` ([`crate::schema`]).
 
 use crate::config::{Config, ConfigError};
 use crate::envelope;
@@ -30,6 +34,7 @@ use crate::msgpack;
 use crate::out::Out;
 use crate::record::{self, Kind, Member};
 use crate::route::{self, Builtin, Decision, DecisionCache, ParserRef, Router};
+use crate::schema::{self, Schema};
 use crate::time::Timestamp;
 use std::cell::Cell;
 
@@ -210,11 +215,16 @@ impl Filter {
             Entry::Filter => {
                 let setup = match &self.setup {
                     Ok(s) => s,
-                    Err(e) => return annotate(members, keys::ERROR, &e.to_string(), buf),
+                    Err(e) => {
+                        let why = e.to_string();
+                        return annotate(members, keys::ERROR, &why, Schema::Rosetta, buf);
+                    }
                 };
                 match self.plan(setup, tag, members, inner) {
                     Ok(plan) => (&setup.config, plan),
-                    Err(why) => return annotate(members, keys::REASON, &why, buf),
+                    Err(why) => {
+                        return annotate(members, keys::REASON, &why, setup.config.schema, buf);
+                    }
                 }
             }
         };
@@ -225,7 +235,7 @@ impl Filter {
         }
         let Some(line_at) = line_member(members, config) else {
             let why = format!("no string '{}' to parse", config.log_key);
-            return annotate(members, keys::REASON, &why, buf);
+            return annotate(members, keys::REASON, &why, config.schema, buf);
         };
         let line = members.get(line_at).map(|m| m.value).unwrap_or_default();
         let logtag_partial = members
@@ -233,7 +243,7 @@ impl Filter {
             .any(|m| m.key == b"logtag" && m.kind == Kind::String && m.value == b"P");
         let cri = envelope::split_cri(line);
         if logtag_partial || cri.is_some_and(|c| c.partial) {
-            return annotate_bool(members, keys::PARTIAL, buf);
+            return annotate_bool(members, keys::PARTIAL, config.schema, buf);
         }
         let line = cri.map_or(line, |c| c.message);
         let mut fields = Fields::reusing(self.fields.take());
@@ -268,7 +278,7 @@ impl Filter {
                     Some(route) => format!("{route}: {mismatch}"),
                     None => mismatch.to_string(),
                 };
-                annotate(members, keys::REASON, &why, buf);
+                annotate(members, keys::REASON, &why, config.schema, buf);
             }
         }
         self.fields.set(fields.into_list());
@@ -435,11 +445,11 @@ fn members_size(members: &[Member<'_>]) -> usize {
 }
 
 /// The input's members plus one string field.
-fn annotate(members: &[Member<'_>], key: &str, value: &str, buf: &mut Vec<u8>) {
+fn annotate(members: &[Member<'_>], key: &str, value: &str, schema: Schema, buf: &mut Vec<u8>) {
     let mut out = Out::begin(buf, members_size(members) + value.len() * 2 + 64);
     for m in members {
         if m.key != key.as_bytes() {
-            out.raw_member(m.span);
+            write_member(&mut out, m, schema);
         }
     }
     out.str(key, value);
@@ -447,11 +457,11 @@ fn annotate(members: &[Member<'_>], key: &str, value: &str, buf: &mut Vec<u8>) {
 }
 
 /// The input's members plus `key: true`.
-fn annotate_bool(members: &[Member<'_>], key: &str, buf: &mut Vec<u8>) {
+fn annotate_bool(members: &[Member<'_>], key: &str, schema: Schema, buf: &mut Vec<u8>) {
     let mut out = Out::begin(buf, members_size(members) + 64);
     for m in members {
         if m.key != key.as_bytes() {
-            out.raw_member(m.span);
+            write_member(&mut out, m, schema);
         }
     }
     out.bool(key, true);
@@ -473,7 +483,9 @@ fn write_parsed(
     let size =
         members_size(members) * 2 + (got.fields.len() + got.pairs.len()) * 48 + object_len + 128;
     let mut out = Out::begin(buf, size);
-    let suspect = got.suspect();
+    let suspect = got
+        .suspect()
+        .or_else(|| schema_unfit(config.schema, got, plan));
     let keep_line = plan.keep_log || suspect.is_some();
     // Where the parsed members go: a fixed-schema parser's at the top level
     // unless the route says `into`; dynamic keys (JSON, logfmt) always
@@ -488,7 +500,7 @@ fn write_parsed(
         time_key.is_some_and(|t| key == t.as_bytes())
             || match container {
                 Some(c) => key == c.as_bytes(),
-                None => got.fields.has_name(key),
+                None => got.fields.has_name(key) || schema_taken(config.schema, got, key),
             }
     };
     for (i, m) in members.iter().enumerate() {
@@ -502,7 +514,7 @@ fn write_parsed(
             out.raw_value_escaped_key(&key, m.json);
             continue;
         }
-        out.raw_member(m.span);
+        write_member(&mut out, m, config.schema);
     }
     match (got.parsed, container) {
         (Parsed::Object(text), Some(c)) => out.raw_value(c, text),
@@ -516,7 +528,7 @@ fn write_parsed(
             out.values(got.fields.as_slice());
             out.close();
         }
-        (_, None) => out.values(got.fields.as_slice()),
+        (_, None) => write_fields(&mut out, got, config.schema),
     }
     match (got.when, time_key) {
         (Some(Found::Time(t)), Some(key)) => out.values(&[(key, Value::Time(t))]),
@@ -541,6 +553,55 @@ fn write_parsed(
         out.str(keys::SUSPECT, s.as_str());
     }
     out.finish();
+}
+
+/// An input member, under its name in `schema` (under `ecs`, the line
+/// `log` is `event.original`: `log` is the object of `log.level`).
+fn write_member(out: &mut Out<'_>, m: &Member<'_>, schema: Schema) {
+    match schema::input_key(schema, m.key, m.kind == Kind::String) {
+        Some(key) => out.raw_value_escaped_key(key.as_bytes(), m.json),
+        None => out.raw_member(m.span),
+    }
+}
+
+/// A fixed-schema parser's fields at the top level, under their names in
+/// `schema` (see [`crate::schema::ecs`]); a converted value that does not
+/// fit its type is left out, and [`schema_unfit`] has flagged the record.
+fn write_fields(out: &mut Out<'_>, got: &Got<'_, '_>, schema: Schema) {
+    match (schema, got.parsed) {
+        (Schema::Ecs, Parsed::Fields(format)) => {
+            for &(name, value) in got.fields.iter() {
+                if let Some(field) = schema::ecs(format, name, value) {
+                    out.values(&[field]);
+                }
+            }
+        }
+        _ => out.values(got.fields.as_slice()),
+    }
+}
+
+/// `out-of-range` when a value `schema` converts for the top level does not
+/// fit its type.
+fn schema_unfit(schema: Schema, got: &Got<'_, '_>, plan: &Plan<'_>) -> Option<formats::Suspicion> {
+    let (Schema::Ecs, Parsed::Fields(format), None) = (schema, got.parsed, plan.into) else {
+        return None;
+    };
+    let unfit = got
+        .fields
+        .iter()
+        .any(|&(n, v)| schema::ecs(format, n, v).is_none());
+    unfit.then_some(formats::Suspicion::OutOfRange)
+}
+
+/// Whether a parsed field is written under `key` in `schema` (besides its
+/// own name).
+fn schema_taken(schema: Schema, got: &Got<'_, '_>, key: &[u8]) -> bool {
+    let (Schema::Ecs, Parsed::Fields(format)) = (schema, got.parsed) else {
+        return false;
+    };
+    got.fields
+        .iter()
+        .any(|&(n, _)| schema::ecs_name(format, n).is_some_and(|e| e.as_bytes() == key))
 }
 
 #[cfg(test)]

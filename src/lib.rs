@@ -38,6 +38,7 @@ pub mod out;
 pub mod record;
 pub mod route;
 pub mod scan;
+pub mod schema;
 pub mod time;
 pub mod timestamps;
 pub mod toml;
