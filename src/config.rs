@@ -18,6 +18,7 @@
 
 use crate::glob::Glob;
 use crate::limit::{self, LimitSpec};
+use crate::schema::Schema;
 use crate::toml::{self, Entry, Item, Table};
 use std::fmt;
 
@@ -154,6 +155,12 @@ pub const TOP_KEYS: &[KeyDoc] = &[
         kind: Kind::Str,
         default: "-",
         doc: "A fluent-bit parsers file (classic format) whose `[PARSER]` entries become parsers a route or annotation can name, read from the same directory as `rosetta.toml`.",
+    },
+    KeyDoc {
+        key: "schema",
+        kind: Kind::Choice(Schema::NAMES),
+        default: "\"rosetta\"",
+        doc: "The names parsed fields are written under: `rosetta` (the formats' own, fluent-bit's stock parsers' names) or `ecs` (Elastic Common Schema: `http.request.method`, `url.original`, `event.duration` in nanoseconds...; needs the `es` output's `Replace_Dots Off`). Every field and its names: docs/schema.md.",
     },
 ];
 
@@ -397,6 +404,8 @@ pub struct Config {
     pub parsers_file: Option<NameAt>,
     /// The filter's `wasm_stack_size`, in bytes.
     pub wasm_stack_size: usize,
+    /// The names parsed fields are written under.
+    pub schema: Schema,
     /// The routes, in order.
     pub routes: Vec<Route>,
     /// The user parsers.
@@ -431,6 +440,7 @@ impl Config {
             tag_prefix: "kube.".to_string(),
             parsers_file: None,
             wasm_stack_size: 8192,
+            schema: Schema::Rosetta,
             routes: Vec::new(),
             parsers: Vec::new(),
             limits: Vec::new(),
@@ -829,6 +839,10 @@ impl Config {
                 "templates" => config.templates = loader.boolean(&decl, entry)?,
                 "time_key" => config.time_key = loader.record_key(&decl, entry)?,
                 "wasm_stack_size" => config.wasm_stack_size = loader.size(&decl, entry)?,
+                "schema" => {
+                    config.schema =
+                        Schema::from_name(&loader.choice(&decl, entry)?).unwrap_or_default()
+                }
                 _ => {
                     config.parsers_file = Some(NameAt {
                         name: loader.string(&decl, entry)?,

@@ -20,6 +20,10 @@
 //!
 //! A parsed field never collides with an input key: an input member whose
 //! key a parser also writes is kept as `rosetta.original.<key>`.
+//!
+//! With `schema = "ecs"`, a fixed-schema parser's top-level fields are
+//! written under their ECS names, values converted where ECS says so, and
+//! the line `log` as `event.original` ([`crate::schema`]).
 
 use crate::config::{Config, ConfigError, ConfigProblem};
 use crate::envelope;
@@ -32,6 +36,7 @@ use crate::out::{self, Out, Rendered};
 use crate::parsers_conf;
 use crate::record::{self, Kind, Member, Quotes};
 use crate::route::{self, Builtin, Decision, DecisionCache, Named, ParserRef, Router};
+use crate::schema::{self, Schema};
 use crate::severity::{self, Level};
 use crate::template::Template;
 use crate::template::xxh64;
@@ -385,11 +390,16 @@ impl Filter {
             Entry::Filter => {
                 let setup = match &self.setup {
                     Ok(s) => s,
-                    Err(e) => return annotate(members, keys::ERROR, &e.to_string(), buf),
+                    Err(e) => {
+                        let why = e.to_string();
+                        return annotate(members, keys::ERROR, &why, Schema::Rosetta, buf);
+                    }
                 };
                 match self.plan(setup, tag, members, inner) {
                     Ok(plan) => (&setup.config, plan),
-                    Err(why) => return annotate(members, keys::REASON, &why, buf),
+                    Err(why) => {
+                        return annotate(members, keys::REASON, &why, setup.config.schema, buf);
+                    }
                 }
             }
         };
@@ -405,7 +415,7 @@ impl Filter {
         };
         let Some(line_at) = line_at else {
             let why = format!("no string '{}' to parse", config.log_key);
-            return annotate(members, keys::REASON, &why, buf);
+            return annotate(members, keys::REASON, &why, config.schema, buf);
         };
         let line = members.get(line_at).map(|m| m.value).unwrap_or_default();
         let logtag_partial = members
@@ -413,7 +423,7 @@ impl Filter {
             .any(|m| m.key == b"logtag" && m.kind == Kind::String && m.value == b"P");
         let cri = envelope::split_cri(line);
         if logtag_partial || cri.is_some_and(|c| c.partial) {
-            return annotate_bool(members, keys::PARTIAL, buf);
+            return annotate_bool(members, keys::PARTIAL, config.schema, buf);
         }
         if entry != Entry::Filter && cri.is_none() {
             return self.direct(entry, members, line_at, line, quotes, buf);
@@ -518,7 +528,7 @@ impl Filter {
                     level,
                     template: code.map(|code| (&template, code)),
                 };
-                annotate_unparsed(members, &why, &extra, buf);
+                annotate_unparsed(members, &why, &extra, config.schema, buf);
             }
         }
         if entry == Entry::Filter {
@@ -576,9 +586,13 @@ impl Filter {
                 if let Some(scratch) = pool.first_mut() {
                     match formats::envoy::parse_with_scratch(line, scratch, &mut fields) {
                         Ok(_) => write_list(members, line_at, &fields, buf),
-                        Err(mismatch) => {
-                            annotate(members, keys::REASON, &mismatch.to_string(), buf)
-                        }
+                        Err(mismatch) => annotate(
+                            members,
+                            keys::REASON,
+                            &mismatch.to_string(),
+                            Schema::Rosetta,
+                            buf,
+                        ),
                     }
                 }
                 self.fields.set(fields.into_list());
@@ -596,7 +610,13 @@ impl Filter {
             match outcome {
                 Err(mismatch) => {
                     *buf = rendered.into_buf();
-                    annotate(members, keys::REASON, &mismatch.to_string(), buf);
+                    annotate(
+                        members,
+                        keys::REASON,
+                        &mismatch.to_string(),
+                        Schema::Rosetta,
+                        buf,
+                    );
                 }
                 Ok(_) if suspect.is_none() => {
                     *buf = rendered.into_buf();
@@ -638,7 +658,13 @@ impl Filter {
                     out.rendered(text)
                 });
             }
-            Err(mismatch) => annotate(members, keys::REASON, &mismatch.to_string(), buf),
+            Err(mismatch) => annotate(
+                members,
+                keys::REASON,
+                &mismatch.to_string(),
+                Schema::Rosetta,
+                buf,
+            ),
         }
         self.rendered.set(rendered.into_buf());
     }
@@ -1001,18 +1027,24 @@ fn write_meaning(
     out: &mut Out<'_>,
     level: Option<Level>,
     template: Option<(&Template, Option<&[u8]>)>,
+    schema: Schema,
 ) {
+    // Under `ecs`, `level` is `log.level` and `error_code` `error.code`.
+    let name = |name: &'static str| match schema {
+        Schema::Ecs => schema::ecs_name(schema::MEANING, name).unwrap_or(name),
+        Schema::Rosetta => name,
+    };
     if let Some(l) = level {
-        out.values(&[("level", Value::Text(l.as_str().as_bytes()))]);
+        out.values(&[(name("level"), Value::Text(l.as_str().as_bytes()))]);
     }
     if let Some((t, code)) = template {
         let id = t.id_hex();
         out.values(&[
-            ("template", Value::Text(t.text())),
-            ("template_id", Value::Text(&id)),
+            (name("template"), Value::Text(t.text())),
+            (name("template_id"), Value::Text(&id)),
         ]);
         if let Some(code) = code {
-            out.values(&[("error_code", Value::Text(code))]);
+            out.values(&[(name("error_code"), Value::Text(code))]);
         }
     }
 }
@@ -1025,6 +1057,7 @@ fn annotate_unparsed(
     members: &[Member<'_>],
     why: &str,
     extra: &Unparsed<'_, '_>,
+    schema: Schema,
     buf: &mut Vec<u8>,
 ) {
     let mut out = Out::begin(buf, members_size(members) * 2 + why.len() * 2 + 256);
@@ -1044,10 +1077,10 @@ fn annotate_unparsed(
             out.raw_value_escaped_key(&key, m.json);
             continue;
         }
-        out.raw_member(m.span);
+        write_member(&mut out, m, schema);
     }
     out.str(keys::REASON, why);
-    write_meaning(&mut out, extra.level, extra.template);
+    write_meaning(&mut out, extra.level, extra.template, schema);
     out.finish();
 }
 
@@ -1076,11 +1109,11 @@ fn members_size(members: &[Member<'_>]) -> usize {
 }
 
 /// The input's members plus one string field.
-fn annotate(members: &[Member<'_>], key: &str, value: &str, buf: &mut Vec<u8>) {
+fn annotate(members: &[Member<'_>], key: &str, value: &str, schema: Schema, buf: &mut Vec<u8>) {
     let mut out = Out::begin(buf, members_size(members) + value.len() * 2 + 64);
     for m in members {
         if m.key != key.as_bytes() {
-            out.raw_member(m.span);
+            write_member(&mut out, m, schema);
         }
     }
     out.str(key, value);
@@ -1088,11 +1121,11 @@ fn annotate(members: &[Member<'_>], key: &str, value: &str, buf: &mut Vec<u8>) {
 }
 
 /// The input's members plus `key: true`.
-fn annotate_bool(members: &[Member<'_>], key: &str, buf: &mut Vec<u8>) {
+fn annotate_bool(members: &[Member<'_>], key: &str, schema: Schema, buf: &mut Vec<u8>) {
     let mut out = Out::begin(buf, members_size(members) + 64);
     for m in members {
         if m.key != key.as_bytes() {
-            out.raw_member(m.span);
+            write_member(&mut out, m, schema);
         }
     }
     out.bool(key, true);
@@ -1114,7 +1147,9 @@ fn write_parsed(
     let size =
         members_size(members) * 2 + (got.fields.len() + got.pairs.len()) * 48 + object_len + 128;
     let mut out = Out::begin(buf, size);
-    let suspect = got.suspect();
+    let suspect = got
+        .suspect()
+        .or_else(|| schema_unfit(config.schema, got, plan));
     let keep_line = plan.keep_log || suspect.is_some();
     // Where the parsed members go: a fixed-schema parser's at the top level
     // unless the route says `into`; dynamic keys (JSON, logfmt) always
@@ -1134,7 +1169,7 @@ fn write_parsed(
             || meaning_key(key)
             || match container {
                 Some(c) => key == c.as_bytes(),
-                None => got.fields.has_name(key),
+                None => got.fields.has_name(key) || schema_taken(config.schema, got, key),
             }
     };
     for (i, m) in members.iter().enumerate() {
@@ -1148,7 +1183,7 @@ fn write_parsed(
             out.raw_value_escaped_key(&key, m.json);
             continue;
         }
-        out.raw_member(m.span);
+        write_member(&mut out, m, config.schema);
     }
     match (got.parsed, container) {
         (Parsed::Object(text), Some(c)) => out.raw_value(c, text),
@@ -1162,7 +1197,7 @@ fn write_parsed(
             out.values(got.fields.as_slice());
             out.close();
         }
-        (_, None) => out.values(got.fields.as_slice()),
+        (_, None) => write_fields(&mut out, got, config.schema),
     }
     match (got.meant.when, time_key) {
         (Some(Found::Time(t)), Some(key)) => out.values(&[(key, Value::Time(t))]),
@@ -1172,7 +1207,7 @@ fn write_parsed(
         ),
         _ => {}
     }
-    write_meaning(&mut out, got.meant.level, got.template);
+    write_meaning(&mut out, got.meant.level, got.template, config.schema);
     // A raw CRI envelope's stream and time, where nothing else has them.
     if let Some(cri) = got.cri {
         let free =
@@ -1188,6 +1223,55 @@ fn write_parsed(
         out.str(keys::SUSPECT, s.as_str());
     }
     out.finish();
+}
+
+/// An input member, under its name in `schema` (under `ecs`, the line
+/// `log` is `event.original`: `log` is the object of `log.level`).
+fn write_member(out: &mut Out<'_>, m: &Member<'_>, schema: Schema) {
+    match schema::input_key(schema, m.key, m.kind == Kind::String) {
+        Some(key) => out.raw_value_escaped_key(key.as_bytes(), m.json),
+        None => out.raw_member(m.span),
+    }
+}
+
+/// A fixed-schema parser's fields at the top level, under their names in
+/// `schema` (see [`crate::schema::ecs`]); a converted value that does not
+/// fit its type is left out, and [`schema_unfit`] has flagged the record.
+fn write_fields(out: &mut Out<'_>, got: &Got<'_, '_>, schema: Schema) {
+    match (schema, got.parsed) {
+        (Schema::Ecs, Parsed::Fields(format)) => {
+            for &(name, value) in got.fields.iter() {
+                if let Some(field) = schema::ecs(format, name, value) {
+                    out.values(&[field]);
+                }
+            }
+        }
+        _ => out.values(got.fields.as_slice()),
+    }
+}
+
+/// `out-of-range` when a value `schema` converts for the top level does not
+/// fit its type.
+fn schema_unfit(schema: Schema, got: &Got<'_, '_>, plan: &Plan<'_>) -> Option<formats::Suspicion> {
+    let (Schema::Ecs, Parsed::Fields(format), None) = (schema, got.parsed, plan.into) else {
+        return None;
+    };
+    let unfit = got
+        .fields
+        .iter()
+        .any(|&(n, v)| schema::ecs(format, n, v).is_none());
+    unfit.then_some(formats::Suspicion::OutOfRange)
+}
+
+/// Whether a parsed field is written under `key` in `schema` (besides its
+/// own name).
+fn schema_taken(schema: Schema, got: &Got<'_, '_>, key: &[u8]) -> bool {
+    let (Schema::Ecs, Parsed::Fields(format)) = (schema, got.parsed) else {
+        return false;
+    };
+    got.fields
+        .iter()
+        .any(|&(n, _)| schema::ecs_name(format, n).is_some_and(|e| e.as_bytes() == key))
 }
 
 /// Runs the parser that writes straight into JSON on `line` (`text`: the

@@ -40,6 +40,7 @@ pub mod parsers_conf;
 pub mod record;
 pub mod route;
 pub mod scan;
+pub mod schema;
 pub mod severity;
 pub mod template;
 pub mod time;
