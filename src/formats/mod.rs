@@ -537,12 +537,13 @@ impl<'a> Fields<'a> {
 
 /// The line without the line end the container runtime left on it: one
 /// trailing `\n` escape (two bytes, when its backslash starts an escape
-/// rather than ending a `\\`), then any raw `\r` or `\n` bytes.
+/// rather than ending a `\\`), then a `\r` escape before it (a CR LF line
+/// end: JSON writes the CR as `\r`), then any raw `\r` or `\n` bytes.
 pub(crate) fn trim_line_end(line: &[u8]) -> &[u8] {
-    // The usual end, `x\n` with `x` neither a backslash nor a line end,
-    // decided at once.
+    // The usual end, `x\n` with `x` neither a backslash, an `r` (it may
+    // end a `\r`) nor a line end, decided at once.
     if let Some([before, b'\\', b'n']) = line.last_chunk::<3>()
-        && !matches!(before, b'\\' | b'\r' | b'\n')
+        && !matches!(before, b'\\' | b'r' | b'\r' | b'\n')
     {
         return line.get(..line.len() - 2).unwrap_or_default();
     }
@@ -550,10 +551,12 @@ pub(crate) fn trim_line_end(line: &[u8]) -> &[u8] {
     while let Some((b'\r' | b'\n', rest)) = line.split_last() {
         line = rest;
     }
-    if let Some(rest) = line.strip_suffix(b"\\n") {
-        let backslashes = rest.iter().rev().take_while(|&&b| b == b'\\').count();
-        if backslashes % 2 == 0 {
-            line = rest;
+    for escape in [&b"\\n"[..], b"\\r"] {
+        if let Some(rest) = line.strip_suffix(escape) {
+            let backslashes = rest.iter().rev().take_while(|&&b| b == b'\\').count();
+            if backslashes % 2 == 0 {
+                line = rest;
+            }
         }
     }
     while let Some((b'\r' | b'\n', rest)) = line.split_last() {
