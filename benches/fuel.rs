@@ -201,6 +201,27 @@ fn run(function: &str, toml: Option<&str>, records: &[Vec<u8>]) -> Run {
     }
 }
 
+/// `rosetta_filter` with nothing but a parser: what routing and `auto`
+/// cost over the parser they select is the difference from these.
+const PLAIN_ENVOY: &str = concat!(
+    "parsers = \"envoy\"\n",
+    "normalise_time = false\nlevels = false\ntemplates = false\n"
+);
+const PLAIN_AUTO: &str = concat!(
+    "parsers = \"auto\"\n",
+    "normalise_time = false\nlevels = false\ntemplates = false\n"
+);
+const PLAIN_INGRESS: &str = concat!(
+    "parsers = \"nginx-ingress\"\n",
+    "normalise_time = false\nlevels = false\ntemplates = false\n"
+);
+const PLAIN_ROUTED: &str = concat!(
+    "parsers = \"none\"\n",
+    "normalise_time = false\nlevels = false\ntemplates = false\n",
+    "[[route]]\nname = \"others\"\nnamespace = \"other\"\nparsers = \"auto\"\n",
+    "[[route]]\nname = \"sidecars\"\ncontainer = \"istio-proxy\"\nparsers = \"envoy\"\n"
+);
+
 fn fuel_table() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let istio: Vec<Vec<u8>> = (0..100_000)
@@ -238,6 +259,36 @@ fn fuel_table() {
             "rosetta_filter",
             Some(routed),
             &istio,
+        ),
+        (
+            "istio-proxy, `parsers = \"envoy\"`, nothing added",
+            "rosetta_filter",
+            Some(PLAIN_ENVOY),
+            &istio,
+        ),
+        (
+            "istio-proxy, `parsers = \"auto\"`, nothing added",
+            "rosetta_filter",
+            Some(PLAIN_AUTO),
+            &istio,
+        ),
+        (
+            "istio-proxy, routed by container, nothing added",
+            "rosetta_filter",
+            Some(PLAIN_ROUTED),
+            &istio,
+        ),
+        (
+            "ingress-nginx, `parsers = \"nginx-ingress\"`, nothing added",
+            "rosetta_filter",
+            Some(PLAIN_INGRESS),
+            &ingress,
+        ),
+        (
+            "ingress-nginx, `parsers = \"auto\"`, nothing added",
+            "rosetta_filter",
+            Some(PLAIN_AUTO),
+            &ingress,
         ),
     ] {
         let r = run(function, toml, records);

@@ -1071,10 +1071,7 @@ fn annotate_unparsed(
             continue;
         }
         if written(m.key) {
-            let mut key = Vec::with_capacity(keys::ORIGINAL_PREFIX.len() + m.key.len());
-            key.extend_from_slice(keys::ORIGINAL_PREFIX.as_bytes());
-            key.extend_from_slice(m.key);
-            out.raw_value_escaped_key(&key, m.json);
+            out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
             continue;
         }
         write_member(&mut out, m, schema);
@@ -1166,6 +1163,7 @@ fn write_parsed(
     };
     let taken = |key: &[u8]| {
         time_key.is_some_and(|t| key == t.as_bytes())
+            || (suspect.is_some() && key == keys::SUSPECT.as_bytes())
             || meaning_key(key)
             || match container {
                 Some(c) => key == c.as_bytes(),
@@ -1177,10 +1175,7 @@ fn write_parsed(
             continue;
         }
         if taken(m.key) {
-            let mut key = Vec::with_capacity(keys::ORIGINAL_PREFIX.len() + m.key.len());
-            key.extend_from_slice(keys::ORIGINAL_PREFIX.as_bytes());
-            key.extend_from_slice(m.key);
-            out.raw_value_escaped_key(&key, m.json);
+            out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
             continue;
         }
         write_member(&mut out, m, config.schema);
@@ -1366,7 +1361,11 @@ fn write_members(
         if i == line_at && !keep_line {
             continue;
         }
-        if (parsed.has_name)(m.key) {
+        // A field's name, or rosetta's own `rosetta.suspect` about to be
+        // written: the input's is kept under `rosetta.original.`.
+        if (parsed.has_name)(m.key)
+            || (parsed.suspect.is_some() && m.key == keys::SUSPECT.as_bytes())
+        {
             out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
             continue;
         }

@@ -122,6 +122,15 @@ fn lookup<'a>(
     }
 }
 
+/// Whether the parser read an access log: structured, with a status and
+/// no free text, so that its level comes from the status at once.
+fn is_access_log(parsed: Parsed<'_>) -> bool {
+    matches!(
+        parsed,
+        Parsed::Fields("envoy" | "istio" | "envoy-json" | "nginx-ingress" | "apache" | "nginx")
+    )
+}
+
 /// The record's level; see the module documentation.
 pub fn level_of<'a>(
     parsed: Parsed<'a>,
@@ -129,6 +138,14 @@ pub fn level_of<'a>(
     pairs: &Pairs<'a>,
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<Level> {
+    if is_access_log(parsed) {
+        return STATUS_FIELDS
+            .iter()
+            .find_map(|name| match fields.get(name) {
+                Some(Value::Int(code)) => severity::from_status(code),
+                _ => None,
+            });
+    }
     let klog = matches!(parsed, Parsed::Fields(f) if f == crate::formats::klog::KLOG);
     for &name in LEVEL_FIELDS {
         if let Some(Value::Text(v) | Value::Decimal(v)) =

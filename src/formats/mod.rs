@@ -134,8 +134,14 @@ impl<'a> Fields<'a> {
         &self.list
     }
 
-    /// The value of the first field called `name`.
+    /// The value of the first field called `name`. A name whose bits are
+    /// not both set is answered without a search (most lookups of
+    /// [`crate::meaning`] ask for fields a format does not have).
     pub fn get(&self, name: &str) -> Option<Value<'a>> {
+        let (a, b) = name_bits(name.as_bytes());
+        if self.names.0 & a == 0 || self.names.1 & b == 0 {
+            return None;
+        }
         self.list.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
