@@ -547,3 +547,52 @@ fn example_logs_run_through_the_configured_filters() {
         assert!(host.log().is_empty(), "{function}: {:?}", host.log());
     }
 }
+
+#[test]
+fn the_commented_examples_of_rosetta_toml_load_when_uncommented() {
+    let text = read(&conf_dir().join("rosetta.toml"));
+    let Some((active, examples)) = text.split_once("# --- More that a rosetta.toml can say") else {
+        panic!("fluent-bit-conf/rosetta.toml has no commented examples");
+    };
+    // The commented lines that are TOML: table headers and `key = value`.
+    let uncommented: String = examples
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with("[[") || l.contains(" = "))
+        .filter(|l| !l.starts_with("parsers_file"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // The active part's own settings first (TOML: keys before tables).
+    let (keys, tables) = match active.find("[[route]]") {
+        Some(at) => active.split_at(at),
+        None => (active, ""),
+    };
+    // Top-level keys go before the tables (TOML); a key tables also use
+    // (`parsers`, `name`) belongs to the table it follows.
+    let top_level = |l: &&str| {
+        let key = l.split(" = ").next().unwrap_or_default();
+        use rosetta::config::{PARSER_KEYS, ROUTE_KEYS, TOP_KEYS};
+        TOP_KEYS.iter().any(|k| k.key == key)
+            && !ROUTE_KEYS.iter().chain(PARSER_KEYS).any(|k| k.key == key)
+    };
+    let (example_keys, example_tables): (Vec<&str>, Vec<&str>) =
+        uncommented.lines().partition(top_level);
+    let whole = format!(
+        "{keys}{}\n{tables}\n{}\n",
+        example_keys.join("\n"),
+        example_tables.join("\n")
+    );
+    let config = match Config::parse("rosetta.toml", &whole) {
+        Ok(c) => c,
+        Err(e) => panic!("the uncommented examples do not load: {e}\n{whole}"),
+    };
+    assert_eq!(config.routes.len(), 3, "{:?}\n{whole}", config.routes);
+    assert_eq!(config.routes[2].limits.len(), 2, "{whole}");
+    assert_eq!(config.parsers.len(), 1, "{whole}");
+    let filter = rosetta::filter::Filter::new(Ok(config));
+    assert!(
+        filter.config_error().is_none(),
+        "{:?}",
+        filter.config_error()
+    );
+}
