@@ -6,6 +6,8 @@
 #   make soak   - 10,000,000 mixed records through one instance (not in CI)
 #   make aot    - the module compiled ahead of time for this machine's CPU:
 #                 target/rosetta.aot, with fluent-bit's flb-wamrc
+#   make fuzz   - each fuzz target for FUZZ_SECONDS (nightly Rust and
+#                 cargo-fuzz; not in CI)
 #
 # With CARGO_TARGET_DIR set, `target/` above is that directory.
 
@@ -23,7 +25,13 @@ WAMRC ?= flb-wamrc
 # machine (flb-wamrc's default CPU is this machine's own model).
 WAMRC_FLAGS ?= --disable-simd
 
-.PHONY: build aot demo test lint bench soak fmt clean
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := record parsers msgpack config timestamps
+# New inputs go to a scratch corpus under fuzz/target/; fuzz/corpus/ holds
+# the committed seeds and is only read.
+FUZZ_WORK := target/corpus
+
+.PHONY: build aot demo test lint bench soak fuzz fmt clean
 
 build:
 	$(CARGO) build --release --lib --target wasm32-wasip1
@@ -69,6 +77,15 @@ bench: build
 
 soak: build
 	ROSETTA_WASM=$(abspath $(WASM)) $(CARGO) run --quiet --profile host --example soak -- $(SOAK_RECORDS)
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || { \
+	  echo "make fuzz: cargo-fuzz is not installed: cargo install cargo-fuzz" >&2; exit 1; }
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_WORK)/$$t && \
+	  $(CARGO) +nightly fuzz run $$t $(FUZZ_WORK)/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 || exit 1; \
+	done
 
 fmt:
 	$(CARGO) fmt --all
