@@ -1161,9 +1161,11 @@ fn write_parsed(
         (got.meant.level.is_some() && key == b"level")
             || (got.template.is_some() && MEANING_KEYS.iter().skip(1).any(|k| k.as_bytes() == key))
     };
+    let time_unreadable = matches!(got.meant.when, Some(Found::Unreadable { .. }));
     let taken = |key: &[u8]| {
         time_key.is_some_and(|t| key == t.as_bytes())
             || (suspect.is_some() && key == keys::SUSPECT.as_bytes())
+            || (time_unreadable && key == keys::REASON.as_bytes())
             || meaning_key(key)
             || match container {
                 Some(c) => key == c.as_bytes(),

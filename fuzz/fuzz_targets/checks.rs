@@ -325,7 +325,7 @@ pub fn check_line(format: Option<Format>, content: &[u8], measure: &mut dyn FnMu
 /// (`8#8:"x`), `message` starts mid-escape and the output is not JSON.
 /// Until that is fixed such lines are not checked;
 /// `KNOWN_NGINX_ERROR_SLICE = false` makes them fail again.
-pub const KNOWN_NGINX_ERROR_SLICE: bool = true;
+pub const KNOWN_NGINX_ERROR_SLICE: bool = false;
 
 /// Whether `content` parsed as nginx error has a byte other than a space
 /// after `pid#tid:`.

@@ -186,7 +186,7 @@ pub fn duplicate_key_but(list: &[Member<'_>], tolerated: &[Vec<u8>]) -> Option<S
 /// unreadable time, a suspect line), so the key appears twice. Until that
 /// is fixed, a duplicate of one of these keys is tolerated when the input
 /// had it; `KNOWN_DUPLICATES = false` makes it fail again.
-pub const KNOWN_DUPLICATES: bool = true;
+pub const KNOWN_DUPLICATES: bool = false;
 
 fn tolerated(inputs: &[Member<'_>]) -> Vec<Vec<u8>> {
     if !KNOWN_DUPLICATES {

@@ -115,7 +115,16 @@ pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
     if !shaped {
         return mismatch("`pid#tid:` after the level", pid_start);
     }
-    let mut rest_start = (tid_end + 2).min(line.len());
+    // The message starts after `pid#tid:` and the space nginx writes; a
+    // line without that space starts its message at once (skipping a byte
+    // there could cut an escape in two).
+    let after_colon = tid_end + 1;
+    let mut rest_start = if line.get(after_colon) == Some(&b' ') {
+        after_colon + 1
+    } else {
+        after_colon
+    }
+    .min(line.len());
     let mut connection: &[u8] = b"";
     if line.get(tid_end + 1) == Some(&b' ') && line.get(rest_start) == Some(&b'*') {
         let end = digits_end(line, rest_start + 1);
