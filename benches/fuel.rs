@@ -222,6 +222,26 @@ const PLAIN_ROUTED: &str = concat!(
     "[[route]]\nname = \"sidecars\"\ncontainer = \"istio-proxy\"\nparsers = \"envoy\"\n"
 );
 
+/// [`PLAIN_ROUTED`] with a limit on the sidecars' route whose budgets are
+/// never reached, so that every record pays the limiter and none is
+/// dropped: its cost is the difference from the routed row.
+const LIMITED_FEW: &str = concat!(
+    "parsers = \"none\"\n",
+    "normalise_time = false\nlevels = false\ntemplates = false\n",
+    "[[route]]\nname = \"others\"\nnamespace = \"other\"\nparsers = \"auto\"\n",
+    "[[route]]\nname = \"sidecars\"\ncontainer = \"istio-proxy\"\nparsers = \"envoy\"\n",
+    "[[route.limit]]\nname = \"per-client\"\nkey = \"{downstream_remote_address_ip}\"\n",
+    "records_per_sec = 1000000000\nrecords_burst = 1000000000\n"
+);
+const LIMITED_MANY: &str = concat!(
+    "parsers = \"none\"\n",
+    "normalise_time = false\nlevels = false\ntemplates = false\n",
+    "[[route]]\nname = \"others\"\nnamespace = \"other\"\nparsers = \"auto\"\n",
+    "[[route]]\nname = \"sidecars\"\ncontainer = \"istio-proxy\"\nparsers = \"envoy\"\n",
+    "[[route.limit]]\nname = \"per-address\"\nkey = \"{downstream_remote_address}\"\n",
+    "records_per_sec = 1000000000\nrecords_burst = 1000000000\nmax_keys = 10000\n"
+);
+
 fn fuel_table() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let istio: Vec<Vec<u8>> = (0..100_000)
@@ -276,6 +296,18 @@ fn fuel_table() {
             "istio-proxy, routed by container, nothing added",
             "rosetta_filter",
             Some(PLAIN_ROUTED),
+            &istio,
+        ),
+        (
+            "istio-proxy, routed, nothing added, limited per client IP (2 keys)",
+            "rosetta_filter",
+            Some(LIMITED_FEW),
+            &istio,
+        ),
+        (
+            "istio-proxy, routed, nothing added, limited per client address (~20,000 keys, max_keys 10,000)",
+            "rosetta_filter",
+            Some(LIMITED_MANY),
             &istio,
         ),
         (
