@@ -28,7 +28,7 @@
 use crate::config::{Config, ConfigError, ConfigProblem};
 use crate::envelope;
 use crate::formats::auto::{self, Format, Parsed};
-use crate::formats::{self, Fields, KeyTable, Mismatch, Pairs, Value, relifetime};
+use crate::formats::{self, Fields, Hint, KeyTable, Mismatch, Pairs, Value, relifetime};
 use crate::limit::{Decision as LimitDecision, Limits, RecordFacts, WallClock};
 use crate::meaning::{self, Found};
 use crate::msgpack;
@@ -225,9 +225,35 @@ pub struct Filter {
     /// The rate limits: the instance's (`[[limit]]`) first, then each
     /// route's, `None` where none is configured.
     limits: Cell<Vec<Option<Limits>>>,
+    /// What the limits read beyond the key: whether any limit reads what
+    /// the client paid, and whether any dedupes (which reads a hash of
+    /// the message). Neither is computed for a record when `false`.
+    limits_read: LimitsRead,
+    /// Where the limits' key fields were found in the last record.
+    hints: Cell<Vec<Hint>>,
     /// The host's monotonic and wall clocks at this call (nanoseconds),
     /// set by the ABI before each record.
     clock: Cell<(u64, i64)>,
+}
+
+/// How many key field lookups per record keep a [`Hint`]; more are looked
+/// up without one.
+const HINTS: usize = 8;
+
+/// The parts of a record's identity a limit key can take from its tag.
+#[derive(Clone, Copy)]
+enum TagPart {
+    Namespace,
+    Pod,
+    Container,
+}
+
+/// See [`Filter::limits_read`].
+#[derive(Clone, Copy, Default)]
+struct LimitsRead {
+    any: bool,
+    client_paid: bool,
+    variables: bool,
 }
 
 const ENVOY: &[ParserRef] = &[ParserRef::Builtin(Builtin::Format(Format::Envoy))];
@@ -263,6 +289,12 @@ impl Filter {
                 .collect(),
             Err(_) => Vec::new(),
         };
+        let present = || limits.iter().flatten();
+        let limits_read = LimitsRead {
+            any: present().next().is_some(),
+            client_paid: present().any(Limits::reads_client_paid),
+            variables: present().any(Limits::dedupes),
+        };
         Filter {
             setup,
             defaults: Config::default(),
@@ -279,6 +311,8 @@ impl Filter {
             warned: Cell::new(Vec::new()),
             cache: Cell::new(DecisionCache::default()),
             limits: Cell::new(limits),
+            limits_read,
+            hints: Cell::new(Vec::new()),
             clock: Cell::new((0, 0)),
         }
     }
@@ -486,15 +520,20 @@ impl Filter {
                 };
                 let code = meant.message.map(|m| template.build(m));
                 facts.severe = meant.level.is_some_and(|l| l >= Level::Error);
-                facts.client_paid = ["bytes_received", "request_length"]
-                    .iter()
-                    .find_map(|name| match fields.get(name) {
-                        Some(Value::Int(n)) => u64::try_from(n).ok(),
-                        _ => None,
-                    });
+                if self.limits_read.client_paid {
+                    facts.client_paid =
+                        ["bytes_received", "request_length"]
+                            .iter()
+                            .find_map(|name| match fields.get(name) {
+                                Some(Value::Int(n)) => u64::try_from(n).ok(),
+                                _ => None,
+                            });
+                }
                 if let Some(message) = meant.message {
                     facts.template = Some(template.id());
-                    facts.variables = xxh64(message, 1);
+                    if self.limits_read.variables {
+                        facts.variables = xxh64(message, 1);
+                    }
                 }
                 let got = Got {
                     parsed,
@@ -522,7 +561,9 @@ impl Filter {
                 facts.severe = level.is_some_and(|l| l >= Level::Error);
                 if code.is_some() {
                     facts.template = Some(template.id());
-                    facts.variables = xxh64(text, 1);
+                    if self.limits_read.variables {
+                        facts.variables = xxh64(text, 1);
+                    }
                 }
                 let extra = Unparsed {
                     level,
@@ -531,18 +572,39 @@ impl Filter {
                 annotate_unparsed(members, &why, &extra, config.schema, buf);
             }
         }
-        if entry == Entry::Filter {
+        if entry == Entry::Filter && self.limits_read.any {
             facts.size = buf.len() as u64;
-            let tag_id = route::from_tag(tag, config.tag_prefix.as_bytes());
+            // The tag is read only when a key names a part of it.
+            let mut tag_id = None;
+            let mut hints = self.hints.take();
+            if hints.len() < HINTS {
+                hints.resize(HINTS, Hint::default());
+            }
+            let mut asked = 0;
             let mut lookup = |name: &str| {
-                let (ns, pod, container) = tag_id.unwrap_or_default();
-                match name {
-                    "kubernetes.namespace_name" if tag_id.is_some() => return Some(ns),
-                    "kubernetes.pod_name" if tag_id.is_some() => return Some(pod),
-                    "kubernetes.container_name" if tag_id.is_some() => return Some(container),
-                    _ => {}
+                let part = match name {
+                    "kubernetes.namespace_name" => Some(TagPart::Namespace),
+                    "kubernetes.pod_name" => Some(TagPart::Pod),
+                    "kubernetes.container_name" => Some(TagPart::Container),
+                    _ => None,
+                };
+                if let Some(part) = part {
+                    let id = *tag_id
+                        .get_or_insert_with(|| route::from_tag(tag, config.tag_prefix.as_bytes()));
+                    if let Some((ns, pod, container)) = id {
+                        return Some(match part {
+                            TagPart::Namespace => ns,
+                            TagPart::Pod => pod,
+                            TagPart::Container => container,
+                        });
+                    }
                 }
-                if let Some(Value::Text(t)) = fields.get(name) {
+                let found = match hints.get_mut(asked) {
+                    Some(hint) => fields.get_hinted(name, hint),
+                    None => fields.get(name),
+                };
+                asked += 1;
+                if let Some(Value::Text(t)) = found {
                     return Some(t);
                 }
                 members
@@ -551,6 +613,7 @@ impl Filter {
                     .map(|m| m.value)
             };
             self.limit(plan.route_at, &facts, &mut lookup, buf);
+            self.hints.set(hints);
         }
         self.template.set(Some(template));
         self.fields.set(fields.into_list());
@@ -681,10 +744,6 @@ impl Filter {
         buf: &mut Vec<u8>,
     ) {
         let mut all = self.limits.take();
-        if all.iter().all(Option::is_none) {
-            self.limits.set(all);
-            return;
-        }
         let (mono_ns, unix_ns) = self.clock.get();
         let clock = WallClock { mono_ns, unix_ns };
         let slots = [Some(0), route_at.map(|i| i + 1)];

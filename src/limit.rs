@@ -2502,6 +2502,21 @@ impl Limits {
         }
     }
 
+    /// Whether any of these limits reads [`RecordFacts::client_paid`]
+    /// (one sets `log_bytes_per_client_byte`): the filter looks it up
+    /// only then.
+    pub fn reads_client_paid(&self) -> bool {
+        self.limits
+            .iter()
+            .any(|l| l.spec.log_milli_per_client_byte > 0)
+    }
+
+    /// Whether one of these limits collapses identical messages, and so
+    /// reads [`RecordFacts::variables`].
+    pub fn dedupes(&self) -> bool {
+        self.dedupe.is_some()
+    }
+
     /// The tally the last decision with `carry: true` named.
     pub fn carried(&self) -> Option<&Carried> {
         self.carried.as_ref()

@@ -66,6 +66,16 @@ pub struct Fields<'a> {
     pub suspect: Option<Suspicion>,
 }
 
+/// Where [`Fields::get_hinted`] last found a name: the address of the name
+/// asked for (a string that lives as long as the configuration), the
+/// address of the `'static` name that matched it, and its position.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hint {
+    asked: usize,
+    found: usize,
+    at: u32,
+}
+
 /// One bit for a name's length and one for a mix of its length and first
 /// and last bytes: a filter in front of the exact name comparison.
 #[inline(always)]
@@ -143,6 +153,33 @@ impl<'a> Fields<'a> {
             return None;
         }
         self.list.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// As [`Fields::get`], trying first where `hint` says the same name
+    /// was found last time, and updating it. Names are `'static`, so a
+    /// field whose name has the address and length it had when it matched
+    /// still matches, without comparing bytes: the limiter asks for the
+    /// same few names on every record of a format, at the same positions.
+    pub fn get_hinted(&self, name: &str, hint: &mut Hint) -> Option<Value<'a>> {
+        if hint.asked == name.as_ptr() as usize
+            && let Some((n, v)) = self.list.get(hint.at as usize)
+            && n.as_ptr() as usize == hint.found
+            && n.len() == name.len()
+        {
+            return Some(*v);
+        }
+        let (a, b) = name_bits(name.as_bytes());
+        if self.names.0 & a == 0 || self.names.1 & b == 0 {
+            return None;
+        }
+        let at = self.list.iter().position(|(n, _)| *n == name)?;
+        let (n, v) = self.list.get(at)?;
+        *hint = Hint {
+            asked: name.as_ptr() as usize,
+            found: n.as_ptr() as usize,
+            at: u32::try_from(at).unwrap_or(u32::MAX),
+        };
+        Some(*v)
     }
 
     /// Renames every field called `from` to `to`.
