@@ -63,6 +63,8 @@ demo: build
 	$(REPLAY) --function rosetta_nginx_ingress examples/logs/ingress-nginx_*_controller.log
 	@echo "== every container through rosetta_filter with examples/rosetta.toml" >&2
 	$(REPLAY) --config examples/rosetta.toml examples/logs/*.log
+	@echo "== a scanner floods the ingress controller: limited per client (examples/flood/)" >&2
+	$(REPLAY) --config examples/flood/rosetta.toml --lines-per-sec 100 examples/flood/*.log
 
 lint:
 	$(CARGO) fmt --all --check

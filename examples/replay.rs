@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! cargo run --release --example replay -- [--config FILE] [--tag TAG]
-//!     [--function NAME] [--format json|msgpack] [--module PATH] LOGFILE...
+//!     [--function NAME] [--format json|msgpack] [--module PATH]
+//!     [--lines-per-sec N] LOGFILE...
 //! ```
 //!
 //! Each kept record is printed on stdout as one line of JSON. The module's
@@ -15,7 +16,11 @@
 //!
 //! The module sees a fresh temporary directory pre-opened as `.`: empty, or,
 //! with `--config FILE`, holding every file of FILE's directory plus FILE
-//! itself copied as `rosetta.toml`. Its clocks follow the system's.
+//! itself copied as `rosetta.toml`. Its clocks follow the system's, or,
+//! with `--lines-per-sec N`, advance by 1/N s per line from the system's
+//! time at the start: the lines arrive at that rate as far as the module
+//! can tell (rate limits run on the host's clocks), however fast the replay
+//! runs.
 //!
 //! Exit status: 0 once the module has loaded (records it drops or fails on
 //! are counted, not fatal); 1 if it does not load or a log file cannot be
@@ -35,7 +40,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const DEFAULT_MODULE: &str = "target/wasm32-wasip1/release/rosetta.wasm";
 const USAGE: &str = "usage: replay [--config FILE] [--tag TAG] [--function NAME] \
-                     [--format json|msgpack] [--module PATH] LOGFILE...";
+                     [--format json|msgpack] [--module PATH] [--lines-per-sec N] LOGFILE...";
 
 /// The command line.
 struct Options {
@@ -44,6 +49,9 @@ struct Options {
     function: String,
     format: EventFormat,
     module: PathBuf,
+    /// The rate the host's clocks say the lines arrive at (`None`: as the
+    /// replay reads them).
+    lines_per_sec: Option<u32>,
     logs: Vec<PathBuf>,
 }
 
@@ -77,6 +85,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, ReplayE
         function: rosetta_host::DEFAULT_FUNCTION.to_string(),
         format: EventFormat::Json,
         module: PathBuf::from(DEFAULT_MODULE),
+        lines_per_sec: None,
         logs: Vec::new(),
     };
     let mut args = args.into_iter();
@@ -90,6 +99,17 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, ReplayE
             "--tag" => options.tag = Some(value("--tag")?),
             "--function" => options.function = value("--function")?,
             "--module" => options.module = PathBuf::from(value("--module")?),
+            "--lines-per-sec" => {
+                let text = value("--lines-per-sec")?;
+                match text.parse::<u32>() {
+                    Ok(n) if n > 0 => options.lines_per_sec = Some(n),
+                    _ => {
+                        return Err(ReplayError::Usage(format!(
+                            "--lines-per-sec needs a positive integer, not {text:?}"
+                        )));
+                    }
+                }
+            }
             "--format" => {
                 options.format = match value("--format")?.as_str() {
                     "json" => EventFormat::Json,
@@ -275,7 +295,10 @@ fn run(options: Options) -> Result<Stats, ReplayError> {
         })?;
         let tag = options.tag.clone().unwrap_or_else(|| tag_for_path(path));
         for line in split_lines(&data) {
-            clock.follow_system(started);
+            match options.lines_per_sec {
+                Some(n) => clock.advance(Duration::from_secs(1) / n),
+                None => clock.follow_system(started),
+            }
             let record = tail_line(line, clock.wall());
             let encoded = match options.format {
                 EventFormat::Json => to_fluent_bit_json(&record.body),

@@ -103,3 +103,51 @@ fn a_bad_limit_is_a_configuration_error_at_its_line() {
     let error = v["rosetta.error"].as_str().unwrap_or_default();
     assert!(error.contains("rosetta.toml:6: limit:"), "{error}");
 }
+
+/// `make demo`'s flood (examples/flood/): a scanner among 40 ordinary
+/// clients, the lines arriving at 100 a second on the host's clock. Every
+/// scanner request is admitted or counted, once; no ordinary client is
+/// limited.
+#[test]
+fn the_demo_flood_is_limited_per_client_and_fully_counted() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flood");
+    let log = dir.join("ingress-nginx_ingress-nginx-controller-5c8d66c76d-4vxzm_controller.log");
+    let mut h = host("rosetta_filter");
+    h.dot.write(
+        "rosetta.toml",
+        &std::fs::read_to_string(dir.join("rosetta.toml")).expect("examples/flood/rosetta.toml"),
+    );
+    let tag = rosetta_host::tail::tag_for_path(&log);
+    let data = std::fs::read(&log).expect("the flood log");
+    let mut sent = std::collections::BTreeMap::<String, u64>::new();
+    let mut out = std::collections::BTreeMap::<String, u64>::new();
+    let mut summaries = Vec::new();
+    for raw_line in rosetta_host::tail::split_lines(&data) {
+        h.clock().advance(Duration::from_millis(10));
+        let docker: Value = serde_json::from_slice(raw_line).expect("a docker line");
+        let client = docker["log"].as_str().and_then(|l| l.split(' ').next());
+        *sent
+            .entry(client.expect("a client").to_string())
+            .or_default() += 1;
+        let record = rosetta_host::tail::tail_line(raw_line, h.clock().wall());
+        let outcome = h.filter(&tag, 0, 0, &rosetta_host::to_fluent_bit_json(&record.body));
+        let Some(raw) = outcome.raw().filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let v: Value = serde_json::from_slice(raw).expect("one JSON object");
+        if let Some(key) = v["rosetta.limit.key"].as_str() {
+            *out.entry(key.to_string()).or_default() +=
+                v["rosetta.suppressed.records"].as_u64().expect("a count");
+        }
+        if v.get("rosetta.limit.exceeded").is_some() {
+            summaries.push(v["rosetta.limit.key"].clone());
+        } else {
+            *out.entry(v["host"].as_str().expect("a client").to_string())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(summaries, ["203.0.113.66"], "one summary, for the scanner");
+    assert_eq!(out, sent, "per client, admitted + counted = sent");
+    let scanner = sent["203.0.113.66"];
+    assert!(scanner > 150, "{scanner} scanner requests");
+}
