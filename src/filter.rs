@@ -1094,16 +1094,14 @@ fn write_meaning(
         Schema::Rosetta => name,
     };
     if let Some(l) = level {
-        out.values(&[(name("level"), Value::Text(l.as_str().as_bytes()))]);
+        out.text_member(name("level").as_bytes(), l.as_str().as_bytes());
     }
     if let Some((t, code)) = template {
         let id = t.id_hex();
-        out.values(&[
-            (name("template"), Value::Text(t.text())),
-            (name("template_id"), Value::Text(&id)),
-        ]);
+        out.text_member(name("template").as_bytes(), t.text());
+        out.text_member(name("template_id").as_bytes(), &id);
         if let Some(code) = code {
-            out.values(&[(name("error_code"), Value::Text(code))]);
+            out.text_member(name("error_code").as_bytes(), code);
         }
     }
 }
@@ -1256,7 +1254,7 @@ fn write_parsed(
         (_, None) => write_fields(&mut out, got, config.schema),
     }
     match (got.meant.when, time_key) {
-        (Some(Found::Time(t)), Some(key)) => out.values(&[(key, Value::Time(t))]),
+        (Some(Found::Time(t)), Some(key)) => out.time_member(key.as_bytes(), t),
         (Some(Found::Unreadable { field, why }), _) => out.str(
             keys::REASON,
             &format!("time: '{field}' is not a time: {why}"),

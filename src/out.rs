@@ -16,7 +16,7 @@
 //! members when nothing can collide with them.
 
 use crate::formats::{Key, KeyTable, Suspicion, Value};
-use crate::time::{RFC3339_MAX, Timestamp};
+use crate::time::{DIGIT_PAIRS, RFC3339_MAX, Timestamp};
 
 /// Writes `s` at `*pos` over the bytes `buf` still holds from an earlier
 /// record while they last, appending past them: old bytes serve as room
@@ -62,6 +62,10 @@ pub struct Out<'b> {
     /// Whether the next member needs a comma before it.
     comma: bool,
     depth: usize,
+    /// The last time written as RFC 3339 and where its text starts: a
+    /// record that writes the same time twice (a parser's `start_time`,
+    /// then the normalised `timestamp`) renders it once.
+    last_time: Option<(Timestamp, usize)>,
 }
 
 impl<'b> Out<'b> {
@@ -76,6 +80,7 @@ impl<'b> Out<'b> {
             pos,
             comma: false,
             depth: 1,
+            last_time: None,
         }
     }
 
@@ -87,6 +92,7 @@ impl<'b> Out<'b> {
             pos,
             comma,
             depth: 1,
+            last_time: None,
         }
     }
 
@@ -214,9 +220,7 @@ impl<'b> Out<'b> {
                 }
                 Value::Time(t) => {
                     self.put(b"\":\"");
-                    let mut text = [0u8; RFC3339_MAX];
-                    let len = t.rfc3339_into(&mut text);
-                    self.put(text.get(..len).unwrap_or_default());
+                    self.time(t);
                     self.byte(b'"');
                 }
                 Value::Bool(b) => {
@@ -225,6 +229,67 @@ impl<'b> Out<'b> {
                 }
             }
         }
+    }
+
+    /// Writes `t` as RFC 3339 text: copied from where the same time was
+    /// written last in this record, or rendered.
+    fn time(&mut self, t: Timestamp) {
+        if let Some((last, at)) = self.last_time
+            && last == t
+        {
+            let len = t.rfc3339_len();
+            let end = self.pos + len;
+            if at + len <= self.pos && end <= self.buf.len() {
+                self.buf.copy_within(at..at + len, self.pos);
+                self.pos = end;
+                return;
+            }
+        }
+        let mut text = [0u8; RFC3339_MAX];
+        let len = t.rfc3339_into(&mut text);
+        self.last_time = Some((t, self.pos));
+        self.put(text.get(..len).unwrap_or_default());
+    }
+
+    /// One member whose value is a time, as [`Out::values`] writes a
+    /// [`Value::Time`].
+    pub fn time_member(&mut self, name: &[u8], t: Timestamp) {
+        self.sep();
+        self.byte(b'"');
+        self.put(name);
+        self.put(b"\":\"");
+        self.time(t);
+        self.byte(b'"');
+    }
+
+    /// One member whose value is text that needs no escaping (a level, a
+    /// template id): as [`Out::values`] writes it, with one bounds check
+    /// where the buffer already reaches past it (the usual case: it keeps
+    /// the bytes of earlier records).
+    pub fn text_member(&mut self, name: &[u8], value: &[u8]) {
+        let comma = usize::from(self.comma);
+        let end = self.pos + comma + name.len() + value.len() + 5;
+        let Some(dst) = self.buf.get_mut(self.pos..end) else {
+            self.values(&[(name, Value::Text(value))]);
+            return;
+        };
+        let mut at = 0;
+        let mut put = |piece: &[u8]| {
+            if let Some(d) = dst.get_mut(at..at + piece.len()) {
+                d.copy_from_slice(piece);
+            }
+            at += piece.len();
+        };
+        if comma == 1 {
+            put(b",");
+        }
+        put(b"\"");
+        put(name);
+        put(b"\":\"");
+        put(value);
+        put(b"\"");
+        self.pos = end;
+        self.comma = true;
     }
 
     /// Members already rendered by [`Rendered`], each starting with its
@@ -437,11 +502,7 @@ fn field_room(name: &[u8], value: Value<'_>) -> usize {
 /// The decimal digits of `value`'s magnitude, written at the end of
 /// `digits`, two at a time from a table of pairs.
 fn int_text(value: i64, digits: &mut [u8; 20]) -> &[u8] {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
+    const PAIRS: &[u8; 200] = DIGIT_PAIRS;
     let mut n = value.unsigned_abs();
     let mut i = digits.len();
     // At most nine pairs: u64::MAX has twenty digits.

@@ -117,6 +117,15 @@ impl Timestamp {
         out.extend_from_slice(buf.get(..len).unwrap_or_default());
     }
 
+    /// How many bytes [`Timestamp::rfc3339_into`] writes for this time.
+    pub fn rfc3339_len(&self) -> usize {
+        // `YYYY-MM-DDTHH:MM:SSZ`, then `.` and the digits when there are any.
+        20 + match self.frac_digits {
+            0 => 0,
+            d => 1 + usize::from(d),
+        }
+    }
+
     /// Writes the time as [`Timestamp::write_rfc3339`] does into `buf` and
     /// returns how many bytes it took (at most [`RFC3339_MAX`]).
     pub fn rfc3339_into(&self, buf: &mut [u8; RFC3339_MAX]) -> usize {
@@ -284,12 +293,30 @@ fn offset_seconds(negative: bool, hh: u32, mm: u32) -> Option<i64> {
 
 /// Writes `value` as exactly `width` digits (zero-padded, most significant
 /// digits dropped if it had more) at `at`; returns the next position.
+/// "00" to "99": decimal digits written two at a time.
+pub(crate) const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes the low `width` decimal digits of `value` at `at`, two at a time.
 fn put_digits(buf: &mut [u8], at: usize, mut value: u64, width: usize) -> usize {
     let end = at + width;
     if let Some(field) = buf.get_mut(at..end) {
-        for slot in field.iter_mut().rev() {
-            *slot = b'0' + (value % 10) as u8;
-            value /= 10;
+        let mut i = width;
+        while i >= 2 {
+            let pair = (value % 100) as usize * 2;
+            value /= 100;
+            if let (Some(d), Some(p)) = (field.get_mut(i - 2..i), DIGIT_PAIRS.get(pair..pair + 2)) {
+                d.copy_from_slice(p);
+            }
+            i -= 2;
+        }
+        if i == 1
+            && let Some(d) = field.first_mut()
+        {
+            *d = b'0' + (value % 10) as u8;
         }
     }
     end
