@@ -264,13 +264,19 @@ impl<'b> Out<'b> {
 
     /// One member whose value is text that needs no escaping (a level, a
     /// template id): as [`Out::values`] writes it, with one bounds check
-    /// where the buffer already reaches past it (the usual case: it keeps
-    /// the bytes of earlier records).
+    /// where the buffer already reaches past it (it keeps the bytes of
+    /// earlier records).
     pub fn text_member(&mut self, name: &[u8], value: &[u8]) {
         let comma = usize::from(self.comma);
         let end = self.pos + comma + name.len() + value.len() + 5;
         let Some(dst) = self.buf.get_mut(self.pos..end) else {
-            self.values(&[(name, Value::Text(value))]);
+            // Past the end of what earlier records wrote: piece by piece.
+            self.sep();
+            self.byte(b'"');
+            self.put(name);
+            self.put(b"\":\"");
+            self.put(value);
+            self.byte(b'"');
             return;
         };
         let mut at = 0;

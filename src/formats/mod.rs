@@ -161,12 +161,27 @@ impl<'a> Fields<'a> {
     /// still matches, without comparing bytes: the limiter asks for the
     /// same few names on every record of a format, at the same positions.
     pub fn get_hinted(&self, name: &str, hint: &mut Hint) -> Option<Value<'a>> {
-        if hint.asked == name.as_ptr() as usize
-            && let Some((n, v)) = self.list.get(hint.at as usize)
-            && n.as_ptr() as usize == hint.found
-            && n.len() == name.len()
-        {
-            return Some(*v);
+        if hint.asked == name.as_ptr() as usize {
+            let same = |n: &&str| n.as_ptr() as usize == hint.found && n.len() == name.len();
+            if let Some((n, v)) = self.list.get(hint.at as usize)
+                && same(n)
+            {
+                return Some(*v);
+            }
+            // Near there in this record (fields a line lacks are absent,
+            // which moves the rest by a few): addresses compare without
+            // the bytes, nearest first.
+            let at = hint.at as usize;
+            for d in 1..self.list.len() {
+                for i in [at.wrapping_sub(d), at + d] {
+                    if let Some((n, v)) = self.list.get(i)
+                        && same(n)
+                    {
+                        hint.at = u32::try_from(i).unwrap_or(u32::MAX);
+                        return Some(*v);
+                    }
+                }
+            }
         }
         let (a, b) = name_bits(name.as_bytes());
         if self.names.0 & a == 0 || self.names.1 & b == 0 {
@@ -1109,6 +1124,41 @@ pub(crate) fn render(outcome: Outcome, fields: &Fields<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hint_follows_its_field_and_never_answers_for_another() {
+        let (a, b) = (String::from("client"), String::from("route"));
+        let mut hint = Hint::default();
+        let mut fields = Fields::new();
+        fields.push("code", Value::Int(200));
+        fields.push("client", Value::Text(b"10.0.0.1"));
+        fields.push("route", Value::Text(b"default"));
+        assert_eq!(
+            fields.get_hinted(&a, &mut hint),
+            Some(Value::Text(b"10.0.0.1"))
+        );
+        // The next record lacks a field: the same name has moved.
+        fields.clear();
+        fields.push("client", Value::Text(b"10.0.0.2"));
+        fields.push("route", Value::Text(b"other"));
+        assert_eq!(
+            fields.get_hinted(&a, &mut hint),
+            Some(Value::Text(b"10.0.0.2"))
+        );
+        // Another name given the same hint is looked up as itself.
+        assert_eq!(
+            fields.get_hinted(&b, &mut hint),
+            Some(Value::Text(b"other"))
+        );
+        assert_eq!(
+            fields.get_hinted(&a, &mut hint),
+            Some(Value::Text(b"10.0.0.2"))
+        );
+        // And a record without it answers none.
+        fields.clear();
+        fields.push("route", Value::Text(b"x"));
+        assert_eq!(fields.get_hinted(&a, &mut hint), None);
+    }
 
     #[test]
     fn reused_list_keeps_its_allocation() {
