@@ -5,12 +5,15 @@
 //! fluent-bit's interpreter, about 1 ns per unit there (see the contract,
 //! section 7), whatever else the machine is doing. Native nanoseconds are
 //! measured on this machine and are only a comparison between engines on
-//! the same lines: rosetta's parser, the `regex` crate and Oniguruma (the
-//! engine family of fluent-bit's own `parser` filter) running fluent-bit's
-//! stock `istio-envoy-proxy` regex.
+//! the same lines: rosetta's own code compiled natively, and fluent-bit's
+//! stock regex parsers (conf/parsers.conf) in Oniguruma (the engine family
+//! of fluent-bit's `parser` filter) and in the `regex` crate.
 //!
-//! The corpora are generated here from a fixed seed, so every run measures
-//! the same records.
+//! The tables: the report (one row per corpus: istio-proxy, Envoy's
+//! default format, ingress-nginx, an application mix, and the hostile
+//! corpus of tests/hostile/), what each optional step adds, and fuel per
+//! input byte on hostile lines from 1 KiB to 1 MiB. The generated corpora
+//! come from a fixed seed, so every run measures the same records.
 
 use rosetta_host::{Body, Host, HostConfig, PreopenDir, to_fluent_bit_json};
 use std::path::PathBuf;
@@ -146,7 +149,7 @@ fn module() -> PathBuf {
 }
 
 /// A host for `function`, with `toml` as its `rosetta.toml` (none: no file).
-fn host(function: &str, toml: Option<&str>) -> Host {
+fn host(function: &str, tag: &str, toml: Option<&str>) -> Host {
     let dir = std::env::temp_dir().join(format!("rosetta-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("rosetta.toml");
@@ -165,7 +168,7 @@ fn host(function: &str, toml: Option<&str>) -> Host {
     }];
     let mut host = Host::new(config).expect("the module loads (run `make build` first)");
     // The first call loads the configuration; keep it out of the figures.
-    host.filter("kube.bench", 0, 0, b"{}");
+    host.filter(tag, 0, 0, b"{}");
     host
 }
 
@@ -178,11 +181,11 @@ struct Run {
     kept: usize,
 }
 
-fn run(function: &str, toml: Option<&str>, records: &[Vec<u8>]) -> Run {
-    let mut host = host(function, toml);
+fn run(function: &str, tag: &str, toml: Option<&str>, records: &[Vec<u8>]) -> Run {
+    let mut host = host(function, tag, toml);
     let (mut total, mut max, mut bytes_in, mut bytes_out, mut kept) = (0u64, 0u64, 0, 0, 0);
     for record in records {
-        let outcome = host.filter("kube.shop.productpage.istio-proxy", 0, 0, record);
+        let outcome = host.filter(tag, 0, 0, record);
         total += outcome.fuel;
         max = max.max(outcome.fuel);
         bytes_in += record.len();
@@ -242,95 +245,567 @@ const LIMITED_MANY: &str = concat!(
     "records_per_sec = 1000000000\nrecords_burst = 1000000000\nmax_keys = 10000\n"
 );
 
-fn fuel_table() {
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
-    let istio: Vec<Vec<u8>> = (0..100_000)
-        .map(|_| docker_record(&istio_line(&mut rng)))
-        .collect();
-    let envoy: Vec<Vec<u8>> = (0..20_000)
-        .map(|_| docker_record(&envoy_line(&mut rng)))
-        .collect();
-    let ingress: Vec<Vec<u8>> = (0..20_000)
-        .map(|_| docker_record(&ingress_line(&mut rng)))
-        .collect();
-    println!("## Fuel per record (whole path: find `log`, parse, type, write the new object)\n");
-    println!(
-        "| corpus | function | records | kept | fuel/record mean | max | output/input bytes |"
+/// `rosetta_filter` with the meaning steps on (their defaults) and nothing
+/// else: [`PLAIN_ROUTED`] plus normalised time and level.
+const ROUTED_MEANING: &str = concat!(
+    "parsers = \"none\"\n",
+    "templates = false\n",
+    "[[route]]\nname = \"others\"\nnamespace = \"other\"\nparsers = \"auto\"\n",
+    "[[route]]\nname = \"sidecars\"\ncontainer = \"istio-proxy\"\nparsers = \"envoy\"\n"
+);
+/// ingress-nginx with time and level normalised.
+const INGRESS_MEANING: &str = "parsers = \"nginx-ingress\"\ntemplates = false\n";
+/// Application lines with time and level, without and with templates.
+const AUTO_NO_TEMPLATES: &str = "parsers = \"auto\"\ntemplates = false\n";
+const AUTO: &str = "parsers = \"auto\"\n";
+
+/// The tag of every record of the fuel figures (a route on `istio-proxy`
+/// picks the sidecars; `auto` takes the rest).
+const TAG: &str = "kube.shop.productpage.istio-proxy";
+const APP_TAG: &str = "kube.shop.orders.orders";
+
+/// A 200-byte-class message: free text with the variable parts a
+/// template masks (numbers, addresses, ids, durations, key=value pairs).
+fn message(rng: &mut Rng) -> String {
+    let id = format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        rng.next() as u32,
+        rng.next() as u16,
+        rng.below(0xfff),
+        rng.below(0xfff),
+        rng.next() & 0xffff_ffff_ffff
     );
-    println!("|---|---|---|---|---|---|---|");
-    let routed = include_str!("../examples/rosetta.toml");
-    for (name, function, toml, records) in [
-        ("istio-proxy (docker)", "rosetta_envoy", None, &istio),
-        ("envoy default (docker)", "rosetta_envoy", None, &envoy),
-        (
-            "ingress-nginx (docker)",
-            "rosetta_nginx_ingress",
+    match rng.below(4) {
+        0 => format!(
+            "Failed to connect to upstream 10.44.{}.{}:9080 for request {id} after {} retries in {}ms: connection refused (errno=111) user_id={} path=/api/v1/products/{}/reviews",
+            rng.below(255),
+            rng.below(255),
+            rng.below(5),
+            rng.below(5000),
+            rng.below(100_000),
+            rng.below(500)
+        ),
+        1 => format!(
+            "Order {} for customer {} accepted: {} items, total {}.{:02} EUR, payment {id} authorised by gateway psp-{} in {}ms, shipping to warehouse wh-{}",
+            rng.below(10_000_000),
+            rng.below(1_000_000),
+            1 + rng.below(20),
+            rng.below(2000),
+            rng.below(100),
+            rng.below(9),
+            rng.below(900),
+            rng.below(40)
+        ),
+        2 => format!(
+            "Slow query on table orders_{} took {}.{:03}s (threshold 1s): SELECT * FROM orders WHERE customer_id = {} AND created_at > '2026-11-{:02}' trace_id={id}",
+            rng.below(16),
+            1 + rng.below(9),
+            rng.below(1000),
+            rng.below(1_000_000),
+            1 + rng.below(27)
+        ),
+        _ => format!(
+            "Cache miss for key session:{id} on node redis-{}.cache.svc:6379, refilled {} bytes from origin 0x{:08x} in {}us, hit ratio now {}.{}%",
+            rng.below(6),
+            rng.below(65536),
+            rng.next() as u32,
+            rng.below(100_000),
+            rng.below(100),
+            rng.below(10)
+        ),
+    }
+}
+
+/// One JSON application line carrying [`message`].
+fn json_app_line(rng: &mut Rng) -> String {
+    let level = ["info", "info", "warn", "error"][rng.below(4) as usize];
+    let body = serde_json::json!({
+        "level": level,
+        "ts": time(rng),
+        "msg": message(rng),
+        "service": "orders",
+    });
+    body.to_string()
+}
+
+/// Which of fluent-bit's stock regex parsers (conf/parsers.conf) reads a
+/// line: the one an operator would configure for its format.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stock {
+    Istio,
+    Envoy,
+    Ingress,
+    Apache2,
+    ApacheError,
+    Syslog5424,
+    Syslog3164,
+}
+
+/// fluent-bit's stock regexes, as conf/parsers.conf writes them.
+fn stock_regex(stock: Stock) -> &'static str {
+    match stock {
+        Stock::Istio => STOCK_ISTIO,
+        Stock::Envoy => {
+            r#"^\[(?<start_time>[^\]]*)\] "(?<method>\S+)(?: +(?<path>[^\"]*?)(?: +\S*)?)? (?<protocol>\S+)" (?<code>[^ ]*) (?<response_flags>[^ ]*) (?<bytes_received>[^ ]*) (?<bytes_sent>[^ ]*) (?<duration>[^ ]*) (?<x_envoy_upstream_service_time>[^ ]*) "(?<x_forwarded_for>[^ ]*)" "(?<user_agent>[^\"]*)" "(?<request_id>[^\"]*)" "(?<authority>[^ ]*)" "(?<upstream_host>[^ ]*)""#
+        }
+        Stock::Ingress => {
+            r#"^(?<host>[^ ]*) - (?<user>[^ ]*) \[(?<time>[^\]]*)\] "(?<method>\S+)(?: +(?<path>[^\"]*?)(?: +\S*)?)?" (?<code>[^ ]*) (?<size>[^ ]*) "(?<referer>[^\"]*)" "(?<agent>[^\"]*)" (?<request_length>[^ ]*) (?<request_time>[^ ]*) \[(?<proxy_upstream_name>[^ ]*)\] (\[(?<proxy_alternative_upstream_name>[^ ]*)\] )?(?<upstream_addr>[^ ]*) (?<upstream_response_length>[^ ]*) (?<upstream_response_time>[^ ]*) (?<upstream_status>[^ ]*) (?<reg_id>[^ ]*).*$"#
+        }
+        Stock::Apache2 => {
+            r#"^(?<host>[^ ]*) [^ ]* (?<user>[^ ]*) \[(?<time>[^\]]*)\] "(?<method>\S+)(?: +(?<path>[^ ]*) +\S*)?" (?<code>[^ ]*) (?<size>[^ ]*)(?: "(?<referer>[^\"]*)" "(?<agent>.*)")?$"#
+        }
+        Stock::ApacheError => {
+            r#"^\[[^ ]* (?<time>[^\]]*)\] \[(?<level>[^\]]*)\](?: \[pid (?<pid>[^\]]*)\])?( \[client (?<client>[^\]]*)\])? (?<message>.*)$"#
+        }
+        Stock::Syslog5424 => {
+            r#"^\<(?<pri>[0-9]{1,5})\>1 (?<time>[^ ]+) (?<host>[^ ]+) (?<ident>[^ ]+) (?<pid>[-0-9]+) (?<msgid>[^ ]+) (?<extradata>(\[(.*?)\]|-)) (?<message>.+)$"#
+        }
+        Stock::Syslog3164 => {
+            r#"/^\<(?<pri>[0-9]+)\>(?<time>[^ ]* {1,2}[^ ]* [^ ]*) (?<host>[^ ]*) (?<ident>[a-zA-Z0-9_\/\.\-]*)(?:\[(?<pid>[0-9]+)\])?(?:[^\:]*\:)? *(?<message>.*)$/"#
+        }
+    }
+}
+
+/// A stock regex in both engines: Oniguruma as fluent-bit runs it, and the
+/// `regex` crate after rosetta's translation of user parsers (the same
+/// pattern in that crate's syntax).
+struct Engines {
+    onig: onig::Regex,
+    regex: regex::Regex,
+}
+
+impl Engines {
+    fn new(stock: Stock) -> Engines {
+        let (body, _, options) = rosetta::user_parser::unwrap_slashes(stock_regex(stock));
+        let onig = onig::Regex::with_options(
+            body,
+            onig::RegexOptions::REGEX_OPTION_NONE,
+            onig::Syntax::ruby(),
+        )
+        .expect("the stock regex compiles in Oniguruma");
+        let translated = rosetta::user_parser::translate(body, options)
+            .expect("the stock regex translates for the regex crate");
+        let regex = regex::RegexBuilder::new(&translated.pattern)
+            .multi_line(true)
+            .build()
+            .expect("the translated regex compiles");
+        Engines { onig, regex }
+    }
+}
+
+/// An application mix: what `auto` meets among ordinary containers.
+fn app_line(rng: &mut Rng) -> (String, Option<Stock>) {
+    let t = time(rng);
+    match rng.below(9) {
+        0 | 1 => (json_app_line(rng), None),
+        2 => (
+            format!(
+                "time={t} level={} msg=\"request served\" method=GET path={} status={} duration={}ms",
+                ["info", "warn", "error"][rng.below(3) as usize],
+                rng.pick(PATHS),
+                ["200", "404", "500"][rng.below(3) as usize],
+                rng.below(900)
+            ),
             None,
-            &ingress,
         ),
-        (
-            "istio-proxy, pass-through (`parsers = \"none\"`)",
-            "rosetta_filter",
-            Some("parsers = \"none\"\n"),
-            &istio,
+        3 => (
+            format!(
+                "E1127 08:{:02}:{:02}.{:06}       1 reflector.go:{}] k8s.io/client-go/informers/factory.go:150: Failed to watch *v1.Pod: Get \"https://10.96.0.1:443/api/v1/pods?resourceVersion={}\": dial tcp 10.96.0.1:443: connect: connection refused",
+                rng.below(60),
+                rng.below(60),
+                rng.below(1_000_000),
+                rng.below(500),
+                rng.below(10_000_000)
+            ),
+            None,
         ),
-        (
-            "istio-proxy, routed by container (examples/rosetta.toml)",
-            "rosetta_filter",
-            Some(routed),
-            &istio,
+        4 => (
+            format!(
+                "2026/11/27 08:{:02}:{:02} http: TLS handshake error from 10.44.{}.{}:{}: EOF",
+                rng.below(60),
+                rng.below(60),
+                rng.below(255),
+                rng.below(255),
+                40000 + rng.below(20000)
+            ),
+            None,
         ),
-        (
-            "istio-proxy, `parsers = \"envoy\"`, nothing added",
-            "rosetta_filter",
-            Some(PLAIN_ENVOY),
-            &istio,
+        5 => (
+            format!(
+                "2026/11/27 08:{:02}:{:02} [error] 31#31: *{} connect() failed (111: Connection refused) while connecting to upstream, client: 10.128.0.{}, server: shop.example, request: \"GET {} HTTP/1.1\", upstream: \"http://10.44.1.27:9080{}\", host: \"shop.example\"",
+                rng.below(60),
+                rng.below(60),
+                rng.below(100_000),
+                rng.below(255),
+                rng.pick(PATHS),
+                rng.pick(PATHS)
+            ),
+            None,
         ),
-        (
-            "istio-proxy, `parsers = \"auto\"`, nothing added",
-            "rosetta_filter",
-            Some(PLAIN_AUTO),
-            &istio,
+        6 => (
+            format!(
+                "10.128.0.{} - - [27/Nov/2026:08:{:02}:{:02} +0000] \"GET {} HTTP/1.1\" {} {} \"https://shop.example/\" \"{}\"",
+                rng.below(255),
+                rng.below(60),
+                rng.below(60),
+                rng.pick(PATHS),
+                ["200", "304", "404"][rng.below(3) as usize],
+                rng.below(20000),
+                rng.pick(AGENTS)
+            ),
+            Some(Stock::Apache2),
         ),
-        (
-            "istio-proxy, routed by container, nothing added",
-            "rosetta_filter",
-            Some(PLAIN_ROUTED),
-            &istio,
+        7 => (
+            format!(
+                "[Fri Nov 27 08:{:02}:{:02}.{:06} 2026] [proxy:error] [pid {}] [client 10.128.0.{}:{}] AH00957: HTTP: attempt to connect to 10.44.1.27:9080 (backend) failed",
+                rng.below(60),
+                rng.below(60),
+                rng.below(1_000_000),
+                rng.below(40000),
+                rng.below(255),
+                40000 + rng.below(20000)
+            ),
+            Some(Stock::ApacheError),
         ),
-        (
-            "istio-proxy, routed, nothing added, limited per client IP (2 keys)",
-            "rosetta_filter",
-            Some(LIMITED_FEW),
-            &istio,
-        ),
-        (
-            "istio-proxy, routed, nothing added, limited per client address (~20,000 keys, max_keys 10,000)",
-            "rosetta_filter",
-            Some(LIMITED_MANY),
-            &istio,
-        ),
-        (
-            "ingress-nginx, `parsers = \"nginx-ingress\"`, nothing added",
-            "rosetta_filter",
-            Some(PLAIN_INGRESS),
-            &ingress,
-        ),
-        (
-            "ingress-nginx, `parsers = \"auto\"`, nothing added",
-            "rosetta_filter",
-            Some(PLAIN_AUTO),
-            &ingress,
-        ),
-    ] {
-        let r = run(function, toml, records);
+        _ => {
+            if rng.below(2) == 0 {
+                (
+                    format!(
+                        "<{}>1 {t} node-{}.cluster sshd {} - - Accepted publickey for deploy from 10.0.0.{} port {} ssh2",
+                        rng.below(192),
+                        rng.below(40),
+                        rng.below(40000),
+                        rng.below(255),
+                        40000 + rng.below(20000)
+                    ),
+                    Some(Stock::Syslog5424),
+                )
+            } else {
+                (
+                    format!(
+                        "<{}>Nov 27 08:{:02}:{:02} node-{} kernel: [{}.{:06}] TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.",
+                        rng.below(192),
+                        rng.below(60),
+                        rng.below(60),
+                        rng.below(40),
+                        rng.below(100_000),
+                        rng.below(1_000_000)
+                    ),
+                    Some(Stock::Syslog3164),
+                )
+            }
+        }
+    }
+}
+
+/// Lines with the stock regex parser that reads each.
+type Lines = Vec<(String, Option<Stock>)>;
+
+/// One row of the steps table: what it measures, the tag, the
+/// configuration without the step and with it, and the records.
+type Step<'r> = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'r [Vec<u8>],
+);
+
+/// One corpus of the report.
+struct Corpus {
+    name: &'static str,
+    function: &'static str,
+    toml: Option<&'static str>,
+    tag: &'static str,
+    /// The records as fluent-bit hands them over.
+    records: Vec<Vec<u8>>,
+    /// Each record's line, and the stock regex parser that reads it.
+    lines: Lines,
+}
+
+fn corpus(
+    name: &'static str,
+    function: &'static str,
+    toml: Option<&'static str>,
+    tag: &'static str,
+    lines: Lines,
+) -> Corpus {
+    let records = lines.iter().map(|(l, _)| docker_record(l)).collect();
+    Corpus {
+        name,
+        function,
+        toml,
+        tag,
+        records,
+        lines,
+    }
+}
+
+/// The hostile corpus's cases that are a docker record around one line,
+/// run by their own function with its defaults (tests/hostile/; the cases
+/// with a configuration, msgpack or built values are left out here).
+fn hostile_corpus() -> Vec<Corpus> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/hostile")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+                && p.file_name().is_some_and(|n| n != "known_bugs.jsonl")
+        })
+        .collect();
+    files.sort();
+    let mut by_function: Vec<(&'static str, Lines)> = vec![
+        ("rosetta_envoy", Vec::new()),
+        ("rosetta_nginx_ingress", Vec::new()),
+        ("rosetta_filter", Vec::new()),
+    ];
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a hostile file");
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let case: serde_json::Value = serde_json::from_str(line).expect("a case");
+            let simple = [
+                "toml",
+                "msgpack",
+                "extra",
+                "tag",
+                "event_time",
+                "stream",
+                "time",
+            ]
+            .iter()
+            .all(|k| case.get(k).is_none())
+                && case.get("newline").is_none();
+            let (Some(log), true) = (case["log"].as_str(), simple) else {
+                continue;
+            };
+            let function = case["function"].as_str().unwrap_or_default();
+            let stock = match (function, case["format"].as_str()) {
+                ("rosetta_envoy", Some("envoy")) => Some(Stock::Envoy),
+                ("rosetta_envoy", _) => Some(Stock::Istio),
+                ("rosetta_nginx_ingress", _) => Some(Stock::Ingress),
+                (_, Some("apache")) => Some(Stock::Apache2),
+                (_, Some("apache-error")) => Some(Stock::ApacheError),
+                (_, Some("syslog")) if log.contains(">1 ") => Some(Stock::Syslog5424),
+                (_, Some("syslog")) => Some(Stock::Syslog3164),
+                _ => None,
+            };
+            if let Some((_, lines)) = by_function.iter_mut().find(|(f, _)| *f == function) {
+                lines.push((log.to_string(), stock));
+            }
+        }
+    }
+    by_function
+        .into_iter()
+        .map(|(function, lines)| {
+            let name = match function {
+                "rosetta_envoy" => "hostile: Envoy and Istio cases",
+                "rosetta_nginx_ingress" => "hostile: ingress-nginx cases",
+                _ => "hostile: every other format (`auto`)",
+            };
+            corpus(name, function, None, HOSTILE_TAG, lines)
+        })
+        .collect()
+}
+
+/// The hostile corpus's tag (tests/hostile_corpus.rs).
+const HOSTILE_TAG: &str = "kube.shop.web-6d8f9b7c4-x2x9z.web";
+
+/// Nanoseconds per record of rosetta's whole path compiled natively (find
+/// the line, parse, type, write the record): the module's own code, run by
+/// the CPU instead of an interpreter.
+fn native_rosetta(c: &Corpus, rounds: usize) -> f64 {
+    let config = match c.toml {
+        Some(text) => rosetta::config::Config::parse("rosetta.toml", text),
+        None => Ok(rosetta::config::Config::default()),
+    };
+    let filter = rosetta::filter::Filter::load(config, None, 1);
+    let entry = match c.function {
+        "rosetta_envoy" => rosetta::filter::Entry::Envoy,
+        "rosetta_nginx_ingress" => rosetta::filter::Entry::NginxIngress,
+        _ => rosetta::filter::Entry::Filter,
+    };
+    let time = rosetta::time::Timestamp::new(1_795_767_000, 0, 0).expect("a time");
+    let mut buf = Vec::new();
+    let start = Instant::now();
+    for _ in 0..rounds {
+        for record in &c.records {
+            filter.run(entry, c.tag.as_bytes(), time, record, &mut buf);
+            std::hint::black_box(&buf);
+        }
+    }
+    start.elapsed().as_nanos() as f64 / (rounds * c.records.len()) as f64
+}
+
+/// Nanoseconds per line of the stock regexes in each engine, over the
+/// lines that have one, and how many of those lines each engine matched.
+fn native_engines(c: &Corpus, rounds: usize) -> Option<(f64, f64, usize, usize, usize)> {
+    let mut compiled: Vec<(Stock, Engines)> = Vec::new();
+    let mut lines: Vec<(&str, usize)> = Vec::new();
+    for (line, stock) in &c.lines {
+        let Some(stock) = *stock else { continue };
+        let at = match compiled.iter().position(|(s, _)| *s == stock) {
+            Some(at) => at,
+            None => {
+                compiled.push((stock, Engines::new(stock)));
+                compiled.len() - 1
+            }
+        };
+        lines.push((line.as_str(), at));
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let runs = (rounds * lines.len()) as f64;
+    let mut onig_matched = 0;
+    let start = Instant::now();
+    for round in 0..rounds {
+        for (line, at) in &lines {
+            let m = compiled[*at].1.onig.captures(line).is_some();
+            onig_matched += usize::from(m && round == 0);
+        }
+    }
+    let onig_ns = start.elapsed().as_nanos() as f64 / runs;
+    let mut regex_matched = 0;
+    let start = Instant::now();
+    for round in 0..rounds {
+        for (line, at) in &lines {
+            let m = compiled[*at].1.regex.captures(line).is_some();
+            regex_matched += usize::from(m && round == 0);
+        }
+    }
+    let regex_ns = start.elapsed().as_nanos() as f64 / runs;
+    Some((onig_ns, regex_ns, lines.len(), onig_matched, regex_matched))
+}
+
+fn report(corpora: &[Corpus]) {
+    println!("## Report: one row per corpus\n");
+    println!(
+        "Fuel: the module in the host, mean and max per record. Native: ns per record on this \
+         machine, rosetta's whole path compiled natively, and fluent-bit's stock regex parser \
+         for each line's format in Oniguruma (the engine family of fluent-bit's `parser` filter) \
+         and in the `regex` crate (captures only), over the lines that have one.\n"
+    );
+    println!(
+        "| corpus | records (kept) | function | fuel/record | fuel max | output/input bytes | rosetta ns | Oniguruma ns | regex ns | lines with a stock regex (matched: onig / regex) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for c in corpora {
+        let r = run(c.function, c.tag, c.toml, &c.records);
+        let rounds = (200_000 / c.records.len().max(1)).clamp(1, 20);
+        let ns = native_rosetta(c, rounds);
+        let engines = native_engines(c, rounds);
+        let (onig, regex, stock) = match engines {
+            Some((o, re, n, om, rm)) => (
+                format!("{o:.0}"),
+                format!("{re:.0}"),
+                format!("{n} ({om} / {rm})"),
+            ),
+            None => ("-".into(), "-".into(), "0".into()),
+        };
         println!(
-            "| {name} | `{function}` | {} | {} | {:.0} | {} | {:.2} |",
+            "| {} | {} ({}) | `{}` | {:.0} | {} | {:.2} | {ns:.0} | {onig} | {regex} | {stock} |",
+            c.name,
             r.records,
             r.kept,
+            c.function,
             r.fuel_mean,
             r.fuel_max,
             r.bytes_out as f64 / r.bytes_in as f64
+        );
+    }
+    println!();
+}
+
+/// What each optional step adds: the same records with and without it.
+fn steps(istio: &[Vec<u8>], ingress: &[Vec<u8>], app: &[Vec<u8>], messages: &[Vec<u8>]) {
+    println!("## What each step costs (fuel per record, same records without and with it)\n");
+    println!("| step | records | without | with | added |");
+    println!("|---|---|---|---|---|");
+    let rows: [Step; 10] = [
+        (
+            "routing by container, over `parsers = \"envoy\"` (istio-proxy)",
+            TAG,
+            Some(PLAIN_ENVOY),
+            Some(PLAIN_ROUTED),
+            istio,
+        ),
+        (
+            "`auto` instead of the right parser (istio-proxy)",
+            TAG,
+            Some(PLAIN_ENVOY),
+            Some(PLAIN_AUTO),
+            istio,
+        ),
+        (
+            "`auto` instead of the right parser (ingress-nginx)",
+            TAG,
+            Some(PLAIN_INGRESS),
+            Some(PLAIN_AUTO),
+            ingress,
+        ),
+        (
+            "normalisation: time and level (istio-proxy, routed)",
+            TAG,
+            Some(PLAIN_ROUTED),
+            Some(ROUTED_MEANING),
+            istio,
+        ),
+        (
+            "normalisation: time and level (ingress-nginx)",
+            TAG,
+            Some(PLAIN_INGRESS),
+            Some(INGRESS_MEANING),
+            ingress,
+        ),
+        (
+            "normalisation: time and level (the application mix, `auto`)",
+            APP_TAG,
+            Some(PLAIN_AUTO),
+            Some(AUTO_NO_TEMPLATES),
+            app,
+        ),
+        (
+            "a limit, 2 keys: per client IP (istio-proxy, routed)",
+            TAG,
+            Some(PLAIN_ROUTED),
+            Some(LIMITED_FEW),
+            istio,
+        ),
+        (
+            "a limit, ~20,000 keys, max_keys 10,000: per client address (istio-proxy, routed)",
+            TAG,
+            Some(PLAIN_ROUTED),
+            Some(LIMITED_MANY),
+            istio,
+        ),
+        (
+            "templating: JSON lines with a ~200-byte message",
+            APP_TAG,
+            Some(AUTO_NO_TEMPLATES),
+            Some(AUTO),
+            messages,
+        ),
+        (
+            "templating: the application mix",
+            APP_TAG,
+            Some(AUTO_NO_TEMPLATES),
+            Some(AUTO),
+            app,
+        ),
+    ];
+    for (step, tag, without, with, records) in rows {
+        let a = run("rosetta_filter", tag, without, records);
+        let b = run("rosetta_filter", tag, with, records);
+        println!(
+            "| {step} | {} | {:.0} | {:.0} | {:+.0} |",
+            records.len(),
+            a.fuel_mean,
+            b.fuel_mean,
+            b.fuel_mean - a.fuel_mean
         );
     }
     println!();
@@ -389,7 +864,7 @@ fn linear_table() {
             let (line, f) = hostile(kind, size);
             function = f;
             let record = docker_record(&line);
-            let r = run(f, None, std::slice::from_ref(&record));
+            let r = run(f, TAG, None, std::slice::from_ref(&record));
             per_byte.push(r.fuel_mean / record.len() as f64);
         }
         let max = per_byte.iter().cloned().fold(f64::MIN, f64::max);
@@ -405,68 +880,42 @@ fn linear_table() {
     println!();
 }
 
-fn native_table() {
-    let mut rng = Rng(0x5eed_1234_abcd_0002);
-    let lines: Vec<String> = (0..20_000).map(|_| istio_line(&mut rng)).collect();
-    // What the parser sees: the line as it sits inside the record's JSON.
-    let escaped: Vec<Vec<u8>> = lines
-        .iter()
-        .map(|l| {
-            let json = serde_json::to_string(l).expect("string");
-            json.as_bytes()[1..json.len() - 1].to_vec()
-        })
-        .collect();
-    println!(
-        "## Native time per istio-proxy line (this machine; {} lines)\n",
-        lines.len()
-    );
-    println!("| engine | ns/line | lines matched |");
-    println!("|---|---|---|");
-    let mut fields = rosetta::formats::Fields::new();
-    let start = Instant::now();
-    let mut matched = 0;
-    for line in &escaped {
-        fields.clear();
-        if rosetta::formats::envoy::parse(line, &mut fields).is_ok() {
-            matched += 1;
-        }
-    }
-    let ns = start.elapsed().as_nanos() as f64 / lines.len() as f64;
-    println!("| rosetta (`formats::envoy::parse`) | {ns:.0} | {matched} |");
-
-    let re = regex::Regex::new(STOCK_ISTIO).expect("the stock regex compiles");
-    let start = Instant::now();
-    let mut matched = 0;
-    for line in &lines {
-        if let Some(c) = re.captures(line) {
-            matched += usize::from(c.len() > 1);
-        }
-    }
-    let ns = start.elapsed().as_nanos() as f64 / lines.len() as f64;
-    println!("| `regex` crate, stock `istio-envoy-proxy` | {ns:.0} | {matched} |");
-
-    let onig = onig::Regex::with_options(
-        STOCK_ISTIO,
-        onig::RegexOptions::REGEX_OPTION_NONE,
-        onig::Syntax::ruby(),
-    )
-    .expect("the stock regex compiles in Oniguruma");
-    let start = Instant::now();
-    let mut matched = 0;
-    for line in &lines {
-        if onig.captures(line).is_some() {
-            matched += 1;
-        }
-    }
-    let ns = start.elapsed().as_nanos() as f64 / lines.len() as f64;
-    println!("| Oniguruma (`onig`), stock `istio-envoy-proxy` | {ns:.0} | {matched} |");
-    println!();
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is read.
     println!("# rosetta benchmark\n");
-    fuel_table();
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let istio = (0..100_000)
+        .map(|_| (istio_line(&mut rng), Some(Stock::Istio)))
+        .collect();
+    let envoy = (0..20_000)
+        .map(|_| (envoy_line(&mut rng), Some(Stock::Envoy)))
+        .collect();
+    let ingress = (0..20_000)
+        .map(|_| (ingress_line(&mut rng), Some(Stock::Ingress)))
+        .collect();
+    let app = (0..20_000).map(|_| app_line(&mut rng)).collect();
+    let messages: Vec<Vec<u8>> = (0..20_000)
+        .map(|_| docker_record(&json_app_line(&mut rng)))
+        .collect();
+    let mut corpora = vec![
+        corpus("istio-proxy", "rosetta_envoy", None, TAG, istio),
+        corpus("Envoy default format", "rosetta_envoy", None, TAG, envoy),
+        corpus("ingress-nginx", "rosetta_nginx_ingress", None, TAG, ingress),
+        corpus(
+            "application mix: JSON, logfmt, klog, Go, nginx and Apache error, combined, syslog (`auto`, time, level, templates)",
+            "rosetta_filter",
+            Some(AUTO),
+            APP_TAG,
+            app,
+        ),
+    ];
+    corpora.extend(hostile_corpus());
+    report(&corpora);
+    steps(
+        &corpora[0].records,
+        &corpora[2].records,
+        &corpora[3].records,
+        &messages,
+    );
     linear_table();
-    native_table();
 }
