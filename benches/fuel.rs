@@ -316,6 +316,87 @@ fn message(rng: &mut Rng) -> String {
     }
 }
 
+/// A message of about 200 bytes that is mostly prose, with one or two
+/// variable parts: the common case in application logs.
+fn prose(rng: &mut Rng) -> String {
+    match rng.below(4) {
+        0 => format!(
+            "Starting the HTTP server on port {} with the configuration loaded from /etc/orders/config.yaml and the default worker pool; waiting for the load balancer before serving traffic",
+            8000 + rng.below(100)
+        ),
+        1 => format!(
+            "Reconciling deployment shop/orders: the desired replica count differs from the observed one ({}), scaling the replica set and waiting for the new pods to become ready",
+            rng.below(10)
+        ),
+        2 => format!(
+            "The payment provider answered with a temporary error for order {}; the request will be retried with exponential backoff until the configured deadline is reached",
+            rng.below(10_000_000)
+        ),
+        _ => format!(
+            "Background job cleanup-sessions finished: expired sessions were removed from the store and the next run is scheduled in {} minutes according to the cron expression",
+            1 + rng.below(59)
+        ),
+    }
+}
+
+/// A JSON application line whose message is `msg`.
+fn json_line_with(rng: &mut Rng, msg: &str) -> String {
+    let level = ["info", "info", "warn", "error"][rng.below(4) as usize];
+    serde_json::json!({ "level": level, "ts": time(rng), "msg": msg }).to_string()
+}
+
+/// The messages of tests/templates/ (Loghub samples of eight programs).
+fn loghub_messages() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/templates")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let mut messages = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a templates file");
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let case: serde_json::Value = serde_json::from_str(line).expect("a labelled message");
+            if let Some(m) = case["message"].as_str() {
+                messages.push(m.to_string());
+            }
+        }
+    }
+    messages
+}
+
+/// What templating adds per message, and per 200 bytes of message, on
+/// JSON lines whose `msg` is each of `messages`.
+fn templating_table(sets: &[(&str, Vec<String>)]) {
+    println!("## Templating: what it adds per message (JSON lines, `auto`, time and level on)\n");
+    println!("| messages | count | mean bytes | without | with | added | added per 200 bytes |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut rng = Rng(0x5eed_1234_abcd_0003);
+    for (name, messages) in sets {
+        let records: Vec<Vec<u8>> = messages
+            .iter()
+            .map(|m| docker_record(&json_line_with(&mut rng, m)))
+            .collect();
+        let mean = messages.iter().map(String::len).sum::<usize>() as f64 / messages.len() as f64;
+        let a = run("rosetta_filter", APP_TAG, Some(AUTO_NO_TEMPLATES), &records);
+        let b = run("rosetta_filter", APP_TAG, Some(AUTO), &records);
+        let added = b.fuel_mean - a.fuel_mean;
+        println!(
+            "| {name} | {} | {mean:.0} | {:.0} | {:.0} | {added:+.0} | {:.0} |",
+            messages.len(),
+            a.fuel_mean,
+            b.fuel_mean,
+            added / mean * 200.0
+        );
+    }
+    println!();
+}
+
 /// One JSON application line carrying [`message`].
 fn json_app_line(rng: &mut Rng) -> String {
     let level = ["info", "info", "warn", "error"][rng.below(4) as usize];
@@ -721,11 +802,11 @@ fn report(corpora: &[Corpus]) {
 }
 
 /// What each optional step adds: the same records with and without it.
-fn steps(istio: &[Vec<u8>], ingress: &[Vec<u8>], app: &[Vec<u8>], messages: &[Vec<u8>]) {
+fn steps(istio: &[Vec<u8>], ingress: &[Vec<u8>], app: &[Vec<u8>]) {
     println!("## What each step costs (fuel per record, same records without and with it)\n");
     println!("| step | records | without | with | added |");
     println!("|---|---|---|---|---|");
-    let rows: [Step; 10] = [
+    let rows: [Step; 9] = [
         (
             "routing by container, over `parsers = \"envoy\"` (istio-proxy)",
             TAG,
@@ -781,13 +862,6 @@ fn steps(istio: &[Vec<u8>], ingress: &[Vec<u8>], app: &[Vec<u8>], messages: &[Ve
             Some(PLAIN_ROUTED),
             Some(LIMITED_MANY),
             istio,
-        ),
-        (
-            "templating: JSON lines with a ~200-byte message",
-            APP_TAG,
-            Some(AUTO_NO_TEMPLATES),
-            Some(AUTO),
-            messages,
         ),
         (
             "templating: the application mix",
@@ -894,9 +968,8 @@ fn main() {
         .map(|_| (ingress_line(&mut rng), Some(Stock::Ingress)))
         .collect();
     let app = (0..20_000).map(|_| app_line(&mut rng)).collect();
-    let messages: Vec<Vec<u8>> = (0..20_000)
-        .map(|_| docker_record(&json_app_line(&mut rng)))
-        .collect();
+    let dense: Vec<String> = (0..20_000).map(|_| message(&mut rng)).collect();
+    let prose: Vec<String> = (0..20_000).map(|_| prose(&mut rng)).collect();
     let mut corpora = vec![
         corpus("istio-proxy", "rosetta_envoy", None, TAG, istio),
         corpus("Envoy default format", "rosetta_envoy", None, TAG, envoy),
@@ -915,7 +988,17 @@ fn main() {
         &corpora[0].records,
         &corpora[2].records,
         &corpora[3].records,
-        &messages,
     );
+    templating_table(&[
+        ("~200 bytes of prose, one variable part", prose),
+        (
+            "~200 bytes dense with variables (addresses, ids, numbers, key=value)",
+            dense,
+        ),
+        (
+            "Loghub samples of eight programs (tests/templates/)",
+            loghub_messages(),
+        ),
+    ]);
     linear_table();
 }
