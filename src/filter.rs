@@ -1124,7 +1124,7 @@ fn annotate_unparsed(
                 && MEANING_KEYS.iter().skip(1).any(|k| k.as_bytes() == key))
     };
     for m in members {
-        if m.key == keys::REASON.as_bytes() {
+        if m.key == keys::REASON.as_bytes() || replaced_original(members, m.key, None, written) {
             continue;
         }
         if written(m.key) {
@@ -1229,8 +1229,9 @@ fn write_parsed(
                 None => got.fields.has_name(key) || schema_taken(config.schema, got, key),
             }
     };
+    let line_skipped = (!keep_line).then_some(line_at);
     for (i, m) in members.iter().enumerate() {
-        if i == line_at && !keep_line {
+        if i == line_at && !keep_line || replaced_original(members, m.key, line_skipped, taken) {
             continue;
         }
         if taken(m.key) {
@@ -1402,6 +1403,26 @@ struct Written<'p> {
     room: usize,
 }
 
+/// Whether an input member's `key` is `rosetta.original.<k>` for a member
+/// `k` (other than the member at `skipped`) that this output renames to
+/// that very key: rosetta's own key, which the renamed member replaces
+/// (both would write one key twice, a document Elasticsearch refuses).
+fn replaced_original(
+    members: &[Member<'_>],
+    key: &[u8],
+    skipped: Option<usize>,
+    renamed: impl Fn(&[u8]) -> bool,
+) -> bool {
+    let Some(k) = key.strip_prefix(keys::ORIGINAL_PREFIX.as_bytes()) else {
+        return false;
+    };
+    renamed(k)
+        && members
+            .iter()
+            .enumerate()
+            .any(|(i, m)| Some(i) != skipped && m.key == k)
+}
+
 /// The input's members (the line dropped unless kept), an input member
 /// whose key is a field's kept as `rosetta.original.<key>`, then the
 /// fields (written by `fields`), then `rosetta.suspect`.
@@ -1416,15 +1437,17 @@ fn write_members(
     let size = members.iter().map(|m| m.span.len() + 1).sum::<usize>() * 2 + parsed.room + 64;
     let mut out = Out::begin(buf, size);
     let keep_line = keep_log || parsed.suspect.is_some();
+    let renamed = |key: &[u8]| {
+        (parsed.has_name)(key) || (parsed.suspect.is_some() && key == keys::SUSPECT.as_bytes())
+    };
+    let line_skipped = (!keep_line).then_some(line_at);
     for (i, m) in members.iter().enumerate() {
-        if i == line_at && !keep_line {
+        if i == line_at && !keep_line || replaced_original(members, m.key, line_skipped, renamed) {
             continue;
         }
         // A field's name, or rosetta's own `rosetta.suspect` about to be
         // written: the input's is kept under `rosetta.original.`.
-        if (parsed.has_name)(m.key)
-            || (parsed.suspect.is_some() && m.key == keys::SUSPECT.as_bytes())
-        {
+        if renamed(m.key) {
             out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
             continue;
         }
