@@ -19,7 +19,8 @@
 //!   beyond `frac_digits` (writing never loses or invents precision);
 //! - parsers take the bytes of one field, examine each byte once, never
 //!   panic, and return `None` for anything that is not exactly their layout
-//!   (no trailing bytes, no leap second 60, no 24:00, no day 31 in April).
+//!   (no trailing bytes, no 24:00, no day 31 in April); second 60 only as
+//!   RFC 3339's leap second, written as the next second.
 
 /// A point in time in UTC with the precision its source had.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -371,13 +372,17 @@ pub fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
         return None;
     }
     let [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1] = digits.map(u32::from);
+    // Second 60 is read as second 59 plus one, then checked (see
+    // `after_leap_second`).
+    let second = s0 * 10 + s1;
+    let leap = second == 60;
     let civil = Civil::new(
         y0 * 1000 + y1 * 100 + y2 * 10 + y3,
         mo0 * 10 + mo1,
         d0 * 10 + d1,
         h0 * 10 + h1,
         mi0 * 10 + mi1,
-        s0 * 10 + s1,
+        if leap { 59 } else { second },
     )?;
 
     let (nanos, frac_digits, zone) = match rest.split_first() {
@@ -409,7 +414,20 @@ pub fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    Timestamp::from_civil(civil, nanos, frac_digits, offset)
+    let t = Timestamp::from_civil(civil, nanos, frac_digits, offset)?;
+    if leap { after_leap_second(t) } else { Some(t) }
+}
+
+/// A leap second read as second 59 (`t`): the next second, when that is
+/// midnight UTC at the start of a month (RFC 3339 allows second 60 only at
+/// 23:59:60 UTC on a month's last day). Unix time counts no leap seconds,
+/// so it is written as the next second, as POSIX clocks count it, and as
+/// `crate::timestamps` reads the other layouts.
+fn after_leap_second(t: Timestamp) -> Option<Timestamp> {
+    let secs = t.secs + 1;
+    let month_start =
+        secs.rem_euclid(SECS_PER_DAY) == 0 && civil_from_days(secs.div_euclid(SECS_PER_DAY)).2 == 1;
+    (month_start && secs <= MAX_SECS).then_some(Timestamp { secs, ..t })
 }
 
 /// Whether `s` is exactly what [`Timestamp::write_rfc3339`] writes for the
@@ -711,7 +729,31 @@ mod tests {
             ("april 31", r, "2018-04-31T00:00:00Z", None),
             ("month 13", r, "2018-13-01T00:00:00Z", None),
             ("hour 24", r, "2018-09-17T24:00:00Z", None),
-            ("leap second", r, "2016-12-31T23:59:60Z", None),
+            (
+                "leap second: the next second",
+                r,
+                "2016-12-31T23:59:60.500Z",
+                Some("2017-01-01T00:00:00.500Z"),
+            ),
+            (
+                "leap second at an offset",
+                r,
+                "2016-12-31T18:59:60-05:00",
+                Some("2017-01-01T00:00:00Z"),
+            ),
+            (
+                "second 60 not at a month's end",
+                r,
+                "2016-12-30T23:59:60Z",
+                None,
+            ),
+            (
+                "second 60 not at midnight UTC",
+                r,
+                "2016-12-31T22:59:60Z",
+                None,
+            ),
+            ("second 61", r, "2016-12-31T23:59:61Z", None),
             ("trailing byte", r, "2018-09-17T12:13:43Zx", None),
             (
                 "before year 0 after offset",
