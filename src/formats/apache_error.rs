@@ -151,7 +151,8 @@ pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
 
 /// A group ` [<label>inside]` starting at `at` (the space): its inside
 /// (after `label`) and the position after its `]`. The inside holds no
-/// `]`; the search for it is one word-at-a-time pass.
+/// `]`, except an inside that starts with `[`, an `[ipv6]:port` address,
+/// whose own `]` comes first; the search is one word-at-a-time pass.
 fn group<'a>(line: &'a [u8], at: usize, label: &[u8]) -> Option<(&'a [u8], usize)> {
     let open = at + 2;
     if line.get(at..open) != Some(b" [".as_slice())
@@ -159,8 +160,13 @@ fn group<'a>(line: &'a [u8], at: usize, label: &[u8]) -> Option<(&'a [u8], usize
     {
         return None;
     }
-    let close = scan::find_in(line, open, line.len(), b']')?;
-    Some((line.get(open + label.len()..close)?, close + 1))
+    let inside = open + label.len();
+    let from = match line.get(inside) {
+        Some(b'[') => scan::find_in(line, inside, line.len(), b']').map_or(inside, |end| end + 1),
+        _ => inside,
+    };
+    let close = scan::find_in(line, from, line.len(), b']')?;
+    Some((line.get(inside..close)?, close + 1))
 }
 
 #[cfg(test)]
@@ -228,6 +234,22 @@ mod tests {
                     r#"client_ip:"172.17.0.1""#,
                     r#"client_port:50716"#,
                     r#"message:"AH00957: HTTP: attempt to connect to 127.0.0.1:8080 (localhost) failed""#,
+                ],
+            ),
+            (
+                "bracketed ipv6 client with port",
+                r#"[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 1:tid 2] [client [2001:db8::1]:1234] m"#,
+                &[
+                    r#"apache-error"#,
+                    r#"time:"Sep 09 10:42:29.902022 2011""#,
+                    r#"module:"core""#,
+                    r#"level:"error""#,
+                    r#"pid:1"#,
+                    r#"tid:2"#,
+                    r#"client:"[2001:db8::1]:1234""#,
+                    r#"client_ip:"2001:db8::1""#,
+                    r#"client_port:1234"#,
+                    r#"message:"m""#,
                 ],
             ),
             (
