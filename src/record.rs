@@ -569,7 +569,11 @@ fn literal<'a>(
     }
 }
 
-/// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+/// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`,
+/// and a value a double can hold: fluent-bit reads numbers as doubles and
+/// refuses a whole answer holding one that overflows (`1e400`, a
+/// 400-digit integer), so such a record is refused here, and kept whole
+/// as `rosetta.raw`.
 pub fn number_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
     let digits = |mut p: usize| {
         while input.get(p).is_some_and(u8::is_ascii_digit) {
@@ -577,14 +581,17 @@ pub fn number_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
         }
         p
     };
+    let start = pos;
     if input.get(pos) == Some(&b'-') {
         pos += 1;
     }
+    let int_start = pos;
     match input.get(pos) {
         Some(b'0') => pos += 1,
         Some(b'1'..=b'9') => pos = digits(pos + 1),
         _ => return err("a digit", pos),
     }
+    let int_digits = pos - int_start;
     if input.get(pos) == Some(&b'.') {
         let end = digits(pos + 1);
         if end == pos + 1 {
@@ -592,8 +599,10 @@ pub fn number_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
         }
         pos = end;
     }
+    let mut exponent = 0i64;
     if let Some(b'e' | b'E') = input.get(pos) {
         pos += 1;
+        let negative = input.get(pos) == Some(&b'-');
         if let Some(b'+' | b'-') = input.get(pos) {
             pos += 1;
         }
@@ -601,7 +610,31 @@ pub fn number_end(input: &[u8], mut pos: usize) -> Result<usize, JsonError> {
         if end == pos {
             return err("a digit in the exponent", end);
         }
+        exponent = input
+            .get(pos..end)
+            .unwrap_or_default()
+            .iter()
+            .fold(0i64, |n, &d| {
+                n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+            });
+        if negative {
+            exponent = -exponent;
+        }
         pos = end;
+    }
+    // Only a number whose decimal magnitude reaches 300 is read as a
+    // double to decide.
+    if exponent.saturating_add(int_digits as i64) >= 300
+        && input
+            .get(start..pos)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .and_then(|t| t.parse::<f64>().ok())
+            .is_none_or(f64::is_infinite)
+    {
+        return err(
+            "numbers a double can hold (a larger one loses the record in fluent-bit)",
+            start,
+        );
     }
     Ok(pos)
 }
@@ -706,6 +739,27 @@ fn container_end(input: &[u8], pos: usize, stack: &mut Vec<u8>) -> Result<usize,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_a_double_cannot_hold_are_refused() {
+        let cases: &[(&str, Option<usize>)] = &[
+            ("{\"n\":1e308}", None),
+            ("{\"n\":1.7976931348623157e308}", None),
+            ("{\"n\":1e-400}", None),
+            ("{\"n\":0.000001e305}", None),
+            ("{\"n\":123456789012345678901234567890}", None),
+            ("{\"n\":1e400}", Some(5)),
+            ("{\"a\":[1,-2e309]}", Some(8)),
+            ("{\"s\":\"1e999\",\"n\":2}", None),
+            ("{\"s\":\"x\\\"1e999\"}", None),
+        ];
+        for (text, want) in cases {
+            let got = validate(text.as_bytes()).err().map(|e| e.at);
+            assert_eq!(got, *want, "{text}");
+        }
+        let huge = format!("{{\"n\":{}}}", "9".repeat(400));
+        assert_eq!(validate(huge.as_bytes()).err().map(|e| e.at), Some(5));
+    }
 
     fn list(input: &str) -> Result<Vec<(String, Kind, String)>, JsonError> {
         let mut v = Vec::new();

@@ -61,7 +61,8 @@
 //!    line (`log`, `message` or `log_key`) once parsed, a member moved to
 //!    `rosetta.original.<key>` (byte for byte) because a parser writes
 //!    that key, and rosetta's own `rosetta.*` keys, which it overwrites; a
-//!    record that is not one JSON object comes back as `rosetta.raw` (the
+//!    record that is not one JSON object (or holds a number no double
+//!    can hold, which fluent-bit cannot read) comes back as `rosetta.raw` (the
 //!    input, as a string) and `rosetta.error`;
 //! 4. rosetta's own fields have the types the README gives them, and a
 //!    `timestamp` rosetta adds is RFC 3339 UTC;
@@ -1090,9 +1091,13 @@ fn check_json(case: &Case, input: &[u8], output: &[u8]) -> Vec<String> {
     let find = |key: &str| out.iter().find(|m| m.key == key);
     let out_string = |key: &str| find(key).and_then(|m| decoded_string(m.value));
 
+    // fluent-bit reads numbers as doubles: a record holding one that
+    // overflows is not an object it can read either.
+    let overflows = serde_json::from_slice::<serde_json::Value>(input)
+        .is_err_and(|e| e.to_string().starts_with("number out of range"));
     let input_members = match read_object(input, false) {
-        Ok(members) => members,
-        Err(_) => {
+        Ok(members) if !overflows => members,
+        _ => {
             // 3, for a record that is not one JSON object.
             let keys: Vec<&str> = out.iter().map(|m| m.key.as_str()).collect();
             if keys != ["rosetta.raw", "rosetta.error"] {

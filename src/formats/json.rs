@@ -35,7 +35,8 @@
 //! so the object's strings stay valid JSON string content and nothing is
 //! decoded. The result must then be exactly one JSON object (RFC 8259,
 //! surrounding whitespace allowed), checked by [`crate::record::validate`],
-//! which keeps nesting depth off the call stack.
+//! which keeps nesting depth off the call stack and refuses a number a
+//! double cannot hold (fluent-bit would refuse the whole record).
 //!
 //! One leniency follows: a control character written raw inside a string
 //! of the inner object (invalid JSON) arrives as `\u0001` or `\b` and is
@@ -74,14 +75,6 @@ pub fn parse<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], M
         Ok(_) => return Err(mismatch("a JSON object", start)),
         Err(e) => return Err(mismatch(e.expected, escaped_offset(line, e.at))),
     }
-    if let Some(at) = infinite_number(text) {
-        // fluent-bit reads numbers as doubles and refuses a whole record
-        // holding one that overflows: the line is left as it is instead.
-        return Err(mismatch(
-            "numbers a double can hold (a larger one loses the record in fluent-bit)",
-            escaped_offset(line, at),
-        ));
-    }
     let from = text
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -91,76 +84,6 @@ pub fn parse<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], M
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(from, |p| p + 1);
     Ok(text.get(from..to).unwrap_or_default())
-}
-
-/// Where the first number of the valid JSON `text` starts that a double
-/// cannot hold (`1e400`, a 400-digit integer), if any. One pass: strings
-/// are skipped, and only a number whose decimal exponent reaches 300 is
-/// read as a double to decide.
-fn infinite_number(text: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    let mut in_string = false;
-    while let Some(&b) = text.get(at) {
-        if in_string {
-            match b {
-                b'\\' => at += 2,
-                b'"' => {
-                    in_string = false;
-                    at += 1;
-                }
-                _ => at += 1,
-            }
-            continue;
-        }
-        if b == b'"' {
-            in_string = true;
-            at += 1;
-            continue;
-        }
-        if b != b'-' && !b.is_ascii_digit() {
-            at += 1;
-            continue;
-        }
-        let start = at;
-        let end = text
-            .iter()
-            .skip(start)
-            .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-            .map_or(text.len(), |n| start + n);
-        let token = text.get(start..end).unwrap_or_default();
-        let digits = token
-            .iter()
-            .skip_while(|&&c| c == b'-' || c == b'0')
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        let exponent = token
-            .iter()
-            .position(|&c| c == b'e' || c == b'E')
-            .and_then(|e| token.get(e + 1..))
-            .map_or(0i64, |exp| {
-                let negative = exp.first() == Some(&b'-');
-                let value = exp
-                    .iter()
-                    .filter(|c| c.is_ascii_digit())
-                    .fold(0i64, |n, &d| {
-                        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-                    });
-                if negative { -value } else { value }
-            });
-        let magnitude = i64::try_from(digits)
-            .unwrap_or(i64::MAX)
-            .saturating_add(exponent);
-        if magnitude >= 300
-            && std::str::from_utf8(token)
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-                .is_none_or(|v| v.is_infinite())
-        {
-            return Some(start);
-        }
-        at = end.max(start + 1);
-    }
-    None
 }
 
 /// The position after the JSON whitespace at the start of the line:
@@ -254,25 +177,6 @@ fn escaped_offset(line: &[u8], at: usize) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
-    fn numbers_a_double_cannot_hold_are_refused() {
-        let cases: &[(&str, Option<usize>)] = &[
-            ("plain", None),
-            ("{\"n\":1e308}", None),
-            ("{\"n\":1.7976931348623157e308}", None),
-            ("{\"n\":1e-400}", None),
-            ("{\"n\":123456789012345678901234567890}", None),
-            ("{\"n\":1e400}", Some(5)),
-            ("{\"a\":[1,-2e309]}", Some(8)),
-            ("{\"s\":\"1e999\",\"n\":2}", None),
-            ("{\"s\":\"x\\\"1e999\"}", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(infinite_number(text.as_bytes()), *want, "{text}");
-        }
-        let huge = format!("{{\"n\":{}}}", "9".repeat(400));
-        assert_eq!(infinite_number(huge.as_bytes()), Some(5));
-    }
     use crate::formats::assert_linear;
 
     /// Named cases: a line as it sits in the record's JSON string, and the
