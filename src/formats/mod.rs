@@ -148,11 +148,19 @@ impl<'a> Fields<'a> {
     /// not both set is answered without a search (most lookups of
     /// [`crate::meaning`] ask for fields a format does not have).
     pub fn get(&self, name: &str) -> Option<Value<'a>> {
+        self.position(name)
+            .and_then(|at| self.list.get(at))
+            .map(|(_, v)| *v)
+    }
+
+    /// Where the first field called `name` is, answered without a search
+    /// when its bits are not both set.
+    fn position(&self, name: &str) -> Option<usize> {
         let (a, b) = name_bits(name.as_bytes());
         if self.names.0 & a == 0 || self.names.1 & b == 0 {
             return None;
         }
-        self.list.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.list.iter().position(|(n, _)| *n == name)
     }
 
     /// As [`Fields::get`], trying first where `hint` says the same name
@@ -183,11 +191,7 @@ impl<'a> Fields<'a> {
                 }
             }
         }
-        let (a, b) = name_bits(name.as_bytes());
-        if self.names.0 & a == 0 || self.names.1 & b == 0 {
-            return None;
-        }
-        let at = self.list.iter().position(|(n, _)| *n == name)?;
+        let at = self.position(name)?;
         let (n, v) = self.list.get(at)?;
         *hint = Hint {
             asked: name.as_ptr() as usize,
