@@ -1123,16 +1123,11 @@ fn annotate_unparsed(
             || (extra.template.is_some()
                 && MEANING_KEYS.iter().skip(1).any(|k| k.as_bytes() == key))
     };
-    for m in members {
-        if m.key == keys::REASON.as_bytes() || replaced_original(members, m.key, None, written) {
-            continue;
+    write_inputs(&mut out, members, None, written, |out, m| {
+        if m.key != keys::REASON.as_bytes() {
+            write_member(out, m, schema);
         }
-        if written(m.key) {
-            out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
-            continue;
-        }
-        write_member(&mut out, m, schema);
-    }
+    });
     out.str(keys::REASON, why);
     write_meaning(&mut out, extra.level, extra.template, schema);
     out.finish();
@@ -1230,16 +1225,9 @@ fn write_parsed(
             }
     };
     let line_skipped = (!keep_line).then_some(line_at);
-    for (i, m) in members.iter().enumerate() {
-        if i == line_at && !keep_line || replaced_original(members, m.key, line_skipped, taken) {
-            continue;
-        }
-        if taken(m.key) {
-            out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
-            continue;
-        }
-        write_member(&mut out, m, config.schema);
-    }
+    write_inputs(&mut out, members, line_skipped, taken, |out, m| {
+        write_member(out, m, config.schema);
+    });
     match (got.parsed, container) {
         (Parsed::Object(text), Some(c)) => out.raw_value(c, text),
         (Parsed::Pairs(_), Some(c)) => {
@@ -1403,6 +1391,29 @@ struct Written<'p> {
     room: usize,
 }
 
+/// Writes the input's members but the one at `skipped` (the line, when it
+/// is not kept): a member whose key `renamed` says rosetta writes itself is
+/// kept as `rosetta.original.<key>`, replacing an input member already so
+/// called; `write` writes every other.
+fn write_inputs<'m>(
+    out: &mut Out<'_>,
+    members: &[Member<'m>],
+    skipped: Option<usize>,
+    renamed: impl Fn(&[u8]) -> bool,
+    mut write: impl FnMut(&mut Out<'_>, &Member<'m>),
+) {
+    for (i, m) in members.iter().enumerate() {
+        if Some(i) == skipped || replaced_original(members, m.key, skipped, &renamed) {
+            continue;
+        }
+        if renamed(m.key) {
+            out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
+        } else {
+            write(out, m);
+        }
+    }
+}
+
 /// Whether an input member's `key` is `rosetta.original.<k>` for a member
 /// `k` (other than the member at `skipped`) that this output renames to
 /// that very key: rosetta's own key, which the renamed member replaces
@@ -1440,19 +1451,12 @@ fn write_members(
     let renamed = |key: &[u8]| {
         (parsed.has_name)(key) || (parsed.suspect.is_some() && key == keys::SUSPECT.as_bytes())
     };
+    // A field's name, or rosetta's own `rosetta.suspect` about to be
+    // written: the input's is kept under `rosetta.original.`.
     let line_skipped = (!keep_line).then_some(line_at);
-    for (i, m) in members.iter().enumerate() {
-        if i == line_at && !keep_line || replaced_original(members, m.key, line_skipped, renamed) {
-            continue;
-        }
-        // A field's name, or rosetta's own `rosetta.suspect` about to be
-        // written: the input's is kept under `rosetta.original.`.
-        if renamed(m.key) {
-            out.raw_value_prefixed_key(keys::ORIGINAL_PREFIX, m.key, m.json);
-            continue;
-        }
+    write_inputs(&mut out, members, line_skipped, renamed, |out, m| {
         out.raw_member(m.span);
-    }
+    });
     fields(&mut out);
     if let Some(s) = parsed.suspect {
         out.str(keys::SUSPECT, s.as_str());
