@@ -345,29 +345,39 @@ fn json_line_with(rng: &mut Rng, msg: &str) -> String {
     serde_json::json!({ "level": level, "ts": time(rng), "msg": msg }).to_string()
 }
 
-/// The messages of tests/templates/ (Loghub samples of eight programs).
-fn loghub_messages() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates");
+/// The objects of the `.jsonl` files of `tests/<dir>` (lines starting with
+/// `#` are comments), file by file in name order, but those of `skip`.
+fn jsonl_objects(dir: &str, skip: &str) -> Vec<serde_json::Value> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/templates")
+        .expect("a tests directory")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "jsonl") && p.file_name().is_some_and(|n| n != skip)
+        })
         .collect();
     files.sort();
-    let mut messages = Vec::new();
+    let mut objects = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).expect("a templates file");
+        let text = std::fs::read_to_string(&file).expect("a jsonl file");
         for line in text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         {
-            let case: serde_json::Value = serde_json::from_str(line).expect("a labelled message");
-            if let Some(m) = case["message"].as_str() {
-                messages.push(m.to_string());
-            }
+            objects.push(serde_json::from_str(line).expect("one JSON object a line"));
         }
     }
-    messages
+    objects
+}
+
+/// The messages of tests/templates/ (Loghub samples of eight programs).
+fn loghub_messages() -> Vec<String> {
+    jsonl_objects("templates", "")
+        .iter()
+        .filter_map(|case| case["message"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// What templating adds per message, and per 200 bytes of message, on
@@ -626,57 +636,40 @@ fn corpus(
 /// run by their own function with its defaults (tests/hostile/; the cases
 /// with a configuration, msgpack or built values are left out here).
 fn hostile_corpus() -> Vec<Corpus> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/hostile")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "jsonl")
-                && p.file_name().is_some_and(|n| n != "known_bugs.jsonl")
-        })
-        .collect();
-    files.sort();
     let mut by_function: Vec<(&'static str, Lines)> = vec![
         ("rosetta_envoy", Vec::new()),
         ("rosetta_nginx_ingress", Vec::new()),
         ("rosetta_filter", Vec::new()),
     ];
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("a hostile file");
-        for line in text
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        {
-            let case: serde_json::Value = serde_json::from_str(line).expect("a case");
-            let simple = [
-                "toml",
-                "msgpack",
-                "extra",
-                "tag",
-                "event_time",
-                "stream",
-                "time",
-            ]
-            .iter()
-            .all(|k| case.get(k).is_none())
-                && case.get("newline").is_none();
-            let (Some(log), true) = (case["log"].as_str(), simple) else {
-                continue;
-            };
-            let function = case["function"].as_str().unwrap_or_default();
-            let stock = match (function, case["format"].as_str()) {
-                ("rosetta_envoy", Some("envoy")) => Some(Stock::Envoy),
-                ("rosetta_envoy", _) => Some(Stock::Istio),
-                ("rosetta_nginx_ingress", _) => Some(Stock::Ingress),
-                (_, Some("apache")) => Some(Stock::Apache2),
-                (_, Some("apache-error")) => Some(Stock::ApacheError),
-                (_, Some("syslog")) if log.contains(">1 ") => Some(Stock::Syslog5424),
-                (_, Some("syslog")) => Some(Stock::Syslog3164),
-                _ => None,
-            };
-            if let Some((_, lines)) = by_function.iter_mut().find(|(f, _)| *f == function) {
-                lines.push((log.to_string(), stock));
-            }
+    for case in jsonl_objects("hostile", "known_bugs.jsonl") {
+        let simple = [
+            "toml",
+            "msgpack",
+            "extra",
+            "tag",
+            "event_time",
+            "stream",
+            "time",
+        ]
+        .iter()
+        .all(|k| case.get(k).is_none())
+            && case.get("newline").is_none();
+        let (Some(log), true) = (case["log"].as_str(), simple) else {
+            continue;
+        };
+        let function = case["function"].as_str().unwrap_or_default();
+        let stock = match (function, case["format"].as_str()) {
+            ("rosetta_envoy", Some("envoy")) => Some(Stock::Envoy),
+            ("rosetta_envoy", _) => Some(Stock::Istio),
+            ("rosetta_nginx_ingress", _) => Some(Stock::Ingress),
+            (_, Some("apache")) => Some(Stock::Apache2),
+            (_, Some("apache-error")) => Some(Stock::ApacheError),
+            (_, Some("syslog")) if log.contains(">1 ") => Some(Stock::Syslog5424),
+            (_, Some("syslog")) => Some(Stock::Syslog3164),
+            _ => None,
+        };
+        if let Some((_, lines)) = by_function.iter_mut().find(|(f, _)| *f == function) {
+            lines.push((log.to_string(), stock));
         }
     }
     by_function
