@@ -33,7 +33,7 @@
 //! structured records with no free text, and get none.
 
 use crate::formats::auto::Parsed;
-use crate::formats::{Fields, Pairs, Value};
+use crate::formats::{Fields, Pairs, Value, names_bits};
 use crate::record::{self, Kind, Member};
 use crate::severity::{self, Level};
 use crate::time::Timestamp;
@@ -55,6 +55,25 @@ pub const TIME_FIELDS: &[&str] = &[
     "@timestamp",
     "date",
 ];
+
+/// The bits of each list of names: a record none of whose names shares
+/// them skips the list's lookups.
+const LEVEL_BITS: (u64, u64) = names_bits(LEVEL_FIELDS);
+const STATUS_BITS: (u64, u64) = names_bits(STATUS_FIELDS);
+const MESSAGE_BITS: (u64, u64) = names_bits(MESSAGE_FIELDS);
+const TIME_BITS: (u64, u64) = names_bits(TIME_FIELDS);
+const PRI_BITS: (u64, u64) = names_bits(&["pri"]);
+
+/// Whether what the parser produced may hold one of the names whose
+/// [`names_bits`] are `bits` (always, for a JSON object whose members
+/// were not indexed: see [`object_string`]).
+fn may_hold(parsed: Parsed<'_>, fields: &Fields<'_>, pairs: &Pairs<'_>, bits: (u64, u64)) -> bool {
+    match parsed {
+        Parsed::Fields(_) => fields.may_hold_any(bits),
+        Parsed::Pairs(_) => pairs.may_hold_any(bits),
+        Parsed::Object(_) => pairs.is_empty() || pairs.is_full() || pairs.may_hold_any(bits),
+    }
+}
 
 /// The time found for a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,11 +98,14 @@ pub fn time_of<'a>(
     reference: Timestamp,
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<Found> {
+    if !may_hold(parsed, fields, pairs, TIME_BITS) {
+        return None;
+    }
     for &field in TIME_FIELDS {
         let value = match parsed {
             Parsed::Fields(_) => fields.get(field),
             Parsed::Pairs(_) => pairs.get(field.as_bytes()),
-            Parsed::Object(text) => object_string(text, field, scratch).map(Value::Text),
+            Parsed::Object(text) => object_string(text, pairs, field, scratch).map(Value::Text),
         };
         let found = match value {
             None | Some(Value::Bool(_)) => continue,
@@ -118,7 +140,7 @@ fn lookup<'a>(
     match parsed {
         Parsed::Fields(_) => fields.get(name),
         Parsed::Pairs(_) => pairs.get(name.as_bytes()),
-        Parsed::Object(text) => object_string(text, name, scratch).map(Value::Text),
+        Parsed::Object(text) => object_string(text, pairs, name, scratch).map(Value::Text),
     }
 }
 
@@ -139,6 +161,9 @@ pub fn level_of<'a>(
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<Level> {
     if is_access_log(parsed) {
+        if !fields.may_hold_any(STATUS_BITS) {
+            return None;
+        }
         return STATUS_FIELDS
             .iter()
             .find_map(|name| match fields.get(name) {
@@ -147,32 +172,33 @@ pub fn level_of<'a>(
             });
     }
     let klog = matches!(parsed, Parsed::Fields(f) if f == crate::formats::klog::KLOG);
-    for &name in LEVEL_FIELDS {
-        if let Some(Value::Text(v) | Value::Decimal(v)) =
-            lookup(parsed, fields, pairs, name, scratch)
-        {
-            let level = match (klog, v) {
-                (true, [letter]) => severity::from_klog_letter(*letter),
-                _ => severity::from_value(v),
+    if may_hold(parsed, fields, pairs, LEVEL_BITS) {
+        for &name in LEVEL_FIELDS {
+            let level = match lookup(parsed, fields, pairs, name, scratch) {
+                Some(Value::Text(v) | Value::Decimal(v)) => match (klog, v) {
+                    (true, [letter]) => severity::from_klog_letter(*letter),
+                    _ => severity::from_value(v),
+                },
+                Some(Value::Int(n)) => u8::try_from(n)
+                    .ok()
+                    .and_then(|n| severity::from_value(n.to_string().as_bytes())),
+                _ => None,
             };
             if level.is_some() {
                 return level;
             }
         }
-        let numeric = match lookup(parsed, fields, pairs, name, scratch) {
-            Some(Value::Int(n)) => u8::try_from(n).ok(),
-            _ => None,
-        };
-        if let Some(level) = numeric.and_then(|n| severity::from_value(n.to_string().as_bytes())) {
-            return Some(level);
-        }
     }
-    if let Some(Value::Int(pri)) = lookup(parsed, fields, pairs, "pri", scratch) {
+    if may_hold(parsed, fields, pairs, PRI_BITS)
+        && let Some(Value::Int(pri)) = lookup(parsed, fields, pairs, "pri", scratch)
+    {
         return u8::try_from(pri).ok().and_then(severity::from_syslog_pri);
     }
-    for &name in STATUS_FIELDS {
-        if let Some(Value::Int(code)) = lookup(parsed, fields, pairs, name, scratch) {
-            return severity::from_status(code);
+    if may_hold(parsed, fields, pairs, STATUS_BITS) {
+        for &name in STATUS_FIELDS {
+            if let Some(Value::Int(code)) = lookup(parsed, fields, pairs, name, scratch) {
+                return severity::from_status(code);
+            }
         }
     }
     message_of(parsed, fields, pairs, scratch)
@@ -187,6 +213,9 @@ pub fn message_of<'a>(
     pairs: &Pairs<'a>,
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<&'a [u8]> {
+    if !may_hold(parsed, fields, pairs, MESSAGE_BITS) {
+        return None;
+    }
     MESSAGE_FIELDS
         .iter()
         .find_map(|name| match lookup(parsed, fields, pairs, name, scratch) {
@@ -195,12 +224,24 @@ pub fn message_of<'a>(
         })
 }
 
-/// A top-level string or number member of a JSON object, as text.
+/// A top-level string or number member of a JSON object, as text: from
+/// `members`, where the JSON line parser put the object's string and
+/// number members as it checked it, or, when it holds none or may have
+/// left some out (it holds at most
+/// [`MAX_PAIRS`](crate::formats::MAX_PAIRS)), from a walk of the
+/// object listed in `scratch`.
 fn object_string<'a>(
     object: &'a [u8],
+    members: &Pairs<'a>,
     key: &str,
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<&'a [u8]> {
+    if !members.is_empty() && !members.is_full() {
+        return match members.get(key.as_bytes()) {
+            Some(Value::Text(text)) => Some(text),
+            _ => None,
+        };
+    }
     if scratch.is_empty() && record::members(object, scratch).is_err() {
         return None;
     }
@@ -285,5 +326,44 @@ mod tests {
             "2018-09-17T12:13:43.5Z",
             "epoch seconds in JSON"
         );
+    }
+
+    /// A JSON line's members as the line parser indexes them, and the walk
+    /// meaning falls back on when the index may lack some, read alike.
+    #[test]
+    fn json_members_indexed_or_walked_agree() {
+        let fields = Fields::new();
+        // The level first as an object (not read), then as text; more
+        // string members than the index holds before `ts` in the second.
+        let small = r#"{\"level\":{\"x\":1},\"level\":\"WARN\",\"ts\":\"2026-11-27T08:00:00Z\",\"msg\":\"disk 91% full\"}"#.to_string();
+        let padding: String = (0..crate::formats::MAX_PAIRS + 3)
+            .map(|i| format!(r#"\"k{i}\":\"v\","#))
+            .collect();
+        let large = format!(
+            r#"{{{padding}\"ts\":\"2026-11-27T08:00:00Z\",\"level\":\"WARN\",\"msg\":\"disk 91% full\"}}"#
+        );
+        for (line, indexed) in [(small, true), (large, false)] {
+            let mut text = Vec::new();
+            let mut pairs = Pairs::new();
+            let object =
+                crate::formats::json::parse(line.as_bytes(), &mut text, &mut pairs).unwrap();
+            assert_eq!(!pairs.is_full(), indexed, "{line}");
+            let mut scratch = Vec::new();
+            let parsed = Parsed::Object(object);
+            let got = time_of(parsed, &fields, &pairs, reference(), &mut scratch);
+            assert_eq!(rendered(got), "2026-11-27T08:00:00Z", "{line}");
+            let level = level_of(parsed, &fields, &pairs, &mut scratch);
+            assert_eq!(level, Some(Level::Warning), "{line}");
+            let message = message_of(parsed, &fields, &pairs, &mut scratch);
+            assert_eq!(message, Some(&b"disk 91% full"[..]), "{line}");
+            // Without the index, the walk finds the same.
+            let mut scratch = Vec::new();
+            let none = Pairs::new();
+            assert_eq!(
+                time_of(parsed, &fields, &none, reference(), &mut scratch),
+                got
+            );
+            assert_eq!(level_of(parsed, &fields, &none, &mut scratch), level);
+        }
     }
 }

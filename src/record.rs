@@ -76,7 +76,14 @@ fn err<T>(expected: &'static str, at: usize) -> Result<T, JsonError> {
 /// Checks that `input` is exactly one JSON object (surrounding whitespace
 /// allowed) and appends its top-level members to `list`, in order.
 pub fn members<'a>(input: &'a [u8], list: &mut Vec<Member<'a>>) -> Result<(), JsonError> {
-    walk(input, list, None)
+    walk(input, &mut |m| list.push(m), None)
+}
+
+/// Like [`members`], handing each member to `each` instead of a list:
+/// a caller that keeps only some members checks and reads the object in
+/// one walk.
+pub fn each_member<'a>(input: &'a [u8], mut each: impl FnMut(Member<'a>)) -> Result<(), JsonError> {
+    walk(input, &mut each, None)
 }
 
 /// Like [`members`], and records in `quotes` where the quote escapes of one
@@ -91,7 +98,7 @@ pub fn members_indexed<'a>(
     quotes: &mut Quotes,
 ) -> Result<(), JsonError> {
     quotes.clear();
-    walk(input, list, Some((key, quotes)))
+    walk(input, &mut |m| list.push(m), Some((key, quotes)))
 }
 
 /// The most quote positions a [`Quotes`] holds. An Istio line has fourteen
@@ -159,16 +166,18 @@ impl Quotes {
     }
 }
 
-/// The object walk behind [`members`] and [`members_indexed`]. The common
-/// layout (no whitespace between tokens, as fluent-bit writes) is tested
-/// first at each step; whitespace is skipped only where it is found.
+/// The object walk behind [`members`], [`each_member`] and
+/// [`members_indexed`]. The common layout (no whitespace between tokens,
+/// as fluent-bit writes) is tested first at each step; whitespace is
+/// skipped only where it is found.
 #[inline(always)]
 fn walk<'a>(
     input: &'a [u8],
-    list: &mut Vec<Member<'a>>,
+    each: &mut impl FnMut(Member<'a>),
     mut index: Option<(&[u8], &mut Quotes)>,
 ) -> Result<(), JsonError> {
     let mut stack = Vec::new();
+    let mut count = 0;
     let mut pos = skip_ws(input, 0);
     if input.get(pos) != Some(&b'{') {
         return err("'{' opening the record", pos);
@@ -210,7 +219,7 @@ fn walk<'a>(
                     };
                     let close = scan_string(input, content, &mut sink)?;
                     quotes.overflow = sink.overflow;
-                    quotes.member = Some(list.len());
+                    quotes.member = Some(count);
                     close
                 }
                 _ => match string_close(input, content) {
@@ -222,13 +231,14 @@ fn walk<'a>(
         } else {
             value(input, pos, &mut stack)?
         };
-        list.push(Member {
+        each(Member {
             key,
             value,
             kind,
             json: slice(pos, end),
             span: slice(start, end),
         });
+        count += 1;
         pos = end;
         if input.get(pos) != Some(&b',') {
             pos = skip_ws(input, pos);

@@ -208,7 +208,7 @@ pub fn parse_as<'a>(
     pairs: &mut Pairs<'a>,
 ) -> Result<Parsed<'a>, Mismatch> {
     let name = match format {
-        Format::Json => return json::parse(line, scratch).map(Parsed::Object),
+        Format::Json => return json::parse(line, scratch, pairs).map(Parsed::Object),
         Format::Logfmt => return logfmt::parse(line, scratch, pairs).map(Parsed::Pairs),
         Format::EnvoyJson => envoy::parse_json(trim_line_end(line), Some(scratch), fields),
         Format::Envoy => envoy::parse_text(line, fields),

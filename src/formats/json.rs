@@ -9,7 +9,11 @@
 //! be `&'static str` field names, and nested values keep their shape. The
 //! caller lifts members to the top level if it wants to (fluent-bit's
 //! `Merge_Log`): [`crate::record::members`] lists them as spans of the
-//! returned text.
+//! returned text. The walk that checks the object also puts its string and
+//! number members (the first of each key, at most
+//! [`MAX_PAIRS`](super::MAX_PAIRS)) in the caller's [`Pairs`], where
+//! [`crate::meaning`] reads the time, level and message without walking
+//! the object again.
 //!
 //! # Fields
 //!
@@ -34,19 +38,22 @@
 //! inside a string of the inner object, where it means the same character,
 //! so the object's strings stay valid JSON string content and nothing is
 //! decoded. The result must then be exactly one JSON object (RFC 8259,
-//! surrounding whitespace allowed), checked by [`crate::record::validate`],
-//! which keeps nesting depth off the call stack and refuses a number a
-//! double cannot hold (fluent-bit would refuse the whole record).
+//! surrounding whitespace allowed), checked by the record's own member
+//! walk ([`crate::record::each_member`]), which keeps nesting depth off
+//! the call stack and refuses a number a double cannot hold (fluent-bit
+//! would refuse the whole record). A line it refuses is checked again by
+//! [`crate::record::validate`], whose message names what a JSON value
+//! lacks there.
 //!
 //! One leniency follows: a control character written raw inside a string
 //! of the inner object (invalid JSON) arrives as `\u0001` or `\b` and is
 //! accepted, as that escape.
 //!
 //! Cost: a word-at-a-time search for backslashes and bulk copies between
-//! them, then one validating pass; linear in the line's length.
+//! them, then one checking walk; linear in the line's length.
 
-use super::{Mismatch, trim_line_end};
-use crate::record::{Kind, validate};
+use super::{Mismatch, Pairs, Value, trim_line_end};
+use crate::record::{Kind, each_member, validate};
 use crate::scan;
 
 /// The format name.
@@ -56,7 +63,11 @@ pub const JSON: &str = "json";
 /// JSON object it holds, without surrounding whitespace; see the module
 /// documentation. A line that is not exactly one JSON object is a
 /// [`Mismatch`] whose offset is in the (escaped) line.
-pub fn parse<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Mismatch> {
+pub fn parse<'a>(
+    line: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+    members: &mut Pairs<'a>,
+) -> Result<&'a [u8], Mismatch> {
     let line = trim_line_end(line);
     let mismatch = |expected: &'static str, at: usize| Mismatch {
         format: JSON,
@@ -70,10 +81,21 @@ pub fn parse<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], M
     scratch.clear();
     unescape_text(line, scratch);
     let text: &'a Vec<u8> = scratch;
-    match validate(text) {
-        Ok(Kind::Object) => {}
-        Ok(_) => return Err(mismatch("a JSON object", start)),
-        Err(e) => return Err(mismatch(e.expected, escaped_offset(line, e.at))),
+    // The check and the index of the members meaning reads, in one walk.
+    let walked = each_member(text, |m| {
+        if matches!(m.kind, Kind::String | Kind::Number) {
+            members.insert(m.key, Value::Text(m.value));
+        }
+    });
+    if walked.is_err() {
+        // The walk's messages speak of the record; a line's are those of
+        // the check of any JSON value.
+        members.clear();
+        match validate(text) {
+            Ok(Kind::Object) => {}
+            Ok(_) => return Err(mismatch("a JSON object", start)),
+            Err(e) => return Err(mismatch(e.expected, escaped_offset(line, e.at))),
+        }
     }
     let from = text
         .iter()
@@ -274,7 +296,7 @@ mod tests {
         ];
         for (name, line, want) in cases {
             let mut scratch = Vec::new();
-            let got = parse(line.as_bytes(), &mut scratch)
+            let got = parse(line.as_bytes(), &mut scratch, &mut Pairs::new())
                 .map(|t| String::from_utf8_lossy(t).into_owned())
                 .map_err(|m| m.to_string());
             let want = want.map(str::to_string).map_err(str::to_string);
@@ -317,7 +339,7 @@ mod tests {
                 },
                 |line| {
                     let mut scratch = Vec::new();
-                    let _ = parse(line, &mut scratch);
+                    let _ = parse(line, &mut scratch, &mut Pairs::new());
                 },
             );
         }

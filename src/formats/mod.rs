@@ -88,7 +88,29 @@ const fn name_bits(name: &[u8]) -> (u64, u64) {
     (1 << (len & 63), 1 << ((first + 2 * last + len) & 63))
 }
 
+/// The bits of [`name_bits`] of every name of `names`, together: a set
+/// whose names share none of one half holds none of `names` (see
+/// [`Fields::may_hold_any`]). Computed once, at compile time.
+pub const fn names_bits(names: &[&str]) -> (u64, u64) {
+    let mut bits = (0, 0);
+    let mut rest = names;
+    while let [name, tail @ ..] = rest {
+        let (a, b) = name_bits(name.as_bytes());
+        bits.0 |= a;
+        bits.1 |= b;
+        rest = tail;
+    }
+    bits
+}
+
 impl<'a> Fields<'a> {
+    /// Whether a field may be called one of the names whose
+    /// [`names_bits`] are `bits`: `false` answers for the whole list
+    /// without a search.
+    pub fn may_hold_any(&self, bits: (u64, u64)) -> bool {
+        self.names.0 & bits.0 != 0 && self.names.1 & bits.1 != 0
+    }
+
     /// An empty set with room for a typical access-log line.
     pub fn new() -> Self {
         Fields::reusing(Vec::with_capacity(32))
@@ -810,9 +832,19 @@ impl<'a> Pairs<'a> {
         self.names.0 & a != 0 && self.names.1 & b != 0 && self.list.iter().any(|(k, _)| *k == key)
     }
 
-    /// The value of the pair with the key `key`.
+    /// The value of the pair with the key `key`, answered without a search
+    /// when its bits are not both set.
     pub fn get(&self, key: &[u8]) -> Option<Value<'a>> {
+        let (a, b) = name_bits(key);
+        if self.names.0 & a == 0 || self.names.1 & b == 0 {
+            return None;
+        }
         self.list.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// As [`Fields::may_hold_any`], for keys.
+    pub fn may_hold_any(&self, bits: (u64, u64)) -> bool {
+        self.names.0 & bits.0 != 0 && self.names.1 & bits.1 != 0
     }
 
     /// The pairs in the order they were added.
