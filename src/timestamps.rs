@@ -656,7 +656,7 @@ fn epoch(text: &[u8]) -> Result<Timestamp, TimeError> {
 
 /// A time of day as read, already range-checked (hour 24 and second 60
 /// are checked again once the date and offset are known).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Clock {
     hour: u32,
     minute: u32,
@@ -677,15 +677,18 @@ impl Clock {
     };
 }
 
+/// `HH:MM:SS`, the shape [`clock`] reads in one word.
+const HMS: Shape = Shape::new(b"99:99:99");
+
 /// Whether a layout may leave the seconds out (RFC 2822 may).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Seconds {
     Required,
     Optional,
 }
 
 /// Whether a layout allows ISO 8601's `24:00:00`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Hour24 {
     Never,
     EndOfDay,
@@ -694,6 +697,27 @@ enum Hour24 {
 /// `HH:MM:SS`, or `HH:MM` where seconds are optional, then an optional
 /// fraction after `.` or `,` (only after seconds).
 fn clock(c: &mut Cursor<'_>, seconds: Seconds, hour24: Hour24) -> Result<Clock, TimeError> {
+    let hour_at = c.at;
+    // The common case, `HH:MM:SS` in one word; anything else (and every
+    // error, with its position) byte by byte.
+    if let Some(word) = word_at(c.text, c.at)
+        && HMS.violations(word) == 0
+    {
+        let p = pairs(word);
+        c.at += 8;
+        let fraction = c.optional_fraction()?;
+        return Clock::checked(
+            [lane(p, 0), lane(p, 3), lane(p, 6)],
+            fraction,
+            hour_at,
+            hour24,
+        );
+    }
+    clock_by_byte(c, seconds, hour24)
+}
+
+/// [`clock`] one byte at a time.
+fn clock_by_byte(c: &mut Cursor<'_>, seconds: Seconds, hour24: Hour24) -> Result<Clock, TimeError> {
     let hour_at = c.at;
     let hour = c.fixed::<2>()?;
     c.expect(b':')?;
@@ -1722,6 +1746,55 @@ mod tests {
 
     /// The reference most cases use: shortly after the times they carry.
     const REF: &str = "2018-09-17T12:19:30Z";
+
+    /// `clock` reads a time of day as `clock_by_byte` does, and stops at
+    /// the same byte, for every value near `HH:MM:SS`: each byte of a
+    /// valid clock replaced by a digit, a separator or a letter, every hour,
+    /// minute and second from 00 to 99, fractions, and texts cut short.
+    #[test]
+    fn clock_word_and_bytes_agree() {
+        let mut values: Vec<Vec<u8>> = Vec::new();
+        for n in 0..100u32 {
+            for (h, m, s) in [(n, 30, 30), (12, n, 30), (12, 30, n), (n, n, n)] {
+                values.push(format!("{h:02}:{m:02}:{s:02}").into_bytes());
+            }
+        }
+        let base = b"23:59:60.123456789 Z";
+        for i in 0..base.len() {
+            for b in [
+                b'0', b'9', b':', b'.', b' ', b'/', b'a', 0x2f, 0x3a, 0x3b, 0x40, 0xb0,
+            ] {
+                let mut v = base.to_vec();
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = b;
+                }
+                values.push(v);
+            }
+        }
+        for len in 0..=base.len() {
+            values.push(base.get(..len).unwrap().to_vec());
+        }
+        for v in &values {
+            for seconds in [Seconds::Required, Seconds::Optional] {
+                for hour24 in [Hour24::Never, Hour24::EndOfDay] {
+                    for start in [0, 1] {
+                        let mut text = b"T".repeat(start);
+                        text.extend_from_slice(v);
+                        let mut word = Cursor::new(&text);
+                        word.at = start;
+                        let mut bytes = word;
+                        let a = clock(&mut word, seconds, hour24);
+                        let b = clock_by_byte(&mut bytes, seconds, hour24);
+                        let shown = String::from_utf8_lossy(v);
+                        assert_eq!(a, b, "{shown:?} {seconds:?} {hour24:?}");
+                        if a.is_ok() {
+                            assert_eq!(word.at, bytes.at, "{shown:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     type Case = (
         &'static str,
