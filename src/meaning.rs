@@ -61,7 +61,6 @@ pub const TIME_FIELDS: &[&str] = &[
 const LEVEL_BITS: (u64, u64) = names_bits(LEVEL_FIELDS);
 const STATUS_BITS: (u64, u64) = names_bits(STATUS_FIELDS);
 const MESSAGE_BITS: (u64, u64) = names_bits(MESSAGE_FIELDS);
-const TIME_BITS: (u64, u64) = names_bits(TIME_FIELDS);
 const PRI_BITS: (u64, u64) = names_bits(&["pri"]);
 
 /// Whether what the parser produced may hold one of the names whose
@@ -98,9 +97,6 @@ pub fn time_of<'a>(
     reference: Timestamp,
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<Found> {
-    if !may_hold(parsed, fields, pairs, TIME_BITS) {
-        return None;
-    }
     for &field in TIME_FIELDS {
         let value = match parsed {
             Parsed::Fields(_) => fields.get(field),
@@ -130,6 +126,7 @@ pub fn time_of<'a>(
 }
 
 /// One field of what the parser produced, by name.
+#[inline(always)]
 fn lookup<'a>(
     parsed: Parsed<'a>,
     fields: &Fields<'a>,
@@ -161,9 +158,6 @@ pub fn level_of<'a>(
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<Level> {
     if is_access_log(parsed) {
-        if !fields.may_hold_any(STATUS_BITS) {
-            return None;
-        }
         return STATUS_FIELDS
             .iter()
             .find_map(|name| match fields.get(name) {
@@ -230,6 +224,7 @@ pub fn message_of<'a>(
 /// left some out (it holds at most
 /// [`MAX_PAIRS`](crate::formats::MAX_PAIRS)), from a walk of the
 /// object listed in `scratch`.
+#[inline(always)]
 fn object_string<'a>(
     object: &'a [u8],
     members: &Pairs<'a>,
@@ -242,6 +237,17 @@ fn object_string<'a>(
             _ => None,
         };
     }
+    walked_string(object, key, scratch)
+}
+
+/// [`object_string`] by a walk of the object, listed in `scratch` by the
+/// first call for the record.
+#[inline(never)]
+fn walked_string<'a>(
+    object: &'a [u8],
+    key: &str,
+    scratch: &mut Vec<Member<'a>>,
+) -> Option<&'a [u8]> {
     if scratch.is_empty() && record::members(object, scratch).is_err() {
         return None;
     }
