@@ -31,7 +31,8 @@
 //! The rules look at bytes no client controls: each format's first bytes
 //! are written by the program (a time, a bracket, a priority, an address).
 //! Combined and common access logs are read with the `apache` names
-//! (`host`, `user`), the names ingress-nginx lines also get; set the
+//! (`host`, `user`), the names ingress-nginx lines also get, and nginx's
+//! `main` layout too (the `apache` parser marks it); set the
 //! `nginx` format to get fluent-bit's stock `nginx` names. A line whose
 //! probe misleads (an ingress-nginx line with more than 512 bytes after
 //! its user agent) is read by the other parser, which marks it or refuses
@@ -196,6 +197,10 @@ pub fn parse<'a>(
             at: 0,
         });
     };
+    if format == Format::Apache {
+        // Either server's line: `main` is nginx's.
+        return clf::parse_sniffed(line, fields).map(Parsed::Fields);
+    }
     parse_as(format, line, scratch, fields, pairs)
 }
 

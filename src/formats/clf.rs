@@ -15,6 +15,9 @@
 //! [`parse_nginx`] its stock `nginx` names (conf/parsers.conf), so that
 //! dashboards built on either keep working. A line ending with a quote is
 //! combined (six quotes) or `main` (eight); any other line is common (two).
+//! Apache writes no `main`: with the `apache` parser, eight quotes are an
+//! injection (below). `auto` reads them as `main`, with the `apache`
+//! names ([`parse_sniffed`]).
 //!
 //! # Fields
 //!
@@ -67,6 +70,13 @@
 //! field and the fixed-width time, so it cannot shift anything. Every
 //! search is word-at-a-time; an escaped quote costs a look back over the
 //! backslashes before it, which no other quote shares.
+//!
+//! One such line cannot be told from a good one: a combined line whose
+//! Referer holds `a" "b` unescaped has eight quotes, as `main` has. The
+//! `apache` parser marks it (Apache has no `main`); `nginx` and `auto`
+//! read it as `main`, the real User-Agent then being `x_forwarded_for`
+//! (no field the client does not control moves). Servers escape quotes
+//! unless told not to, so only a server configured so writes such a line.
 
 use super::{Fields, Mismatch, Outcome, Suspicion, Value, between, is_escaped_quote};
 use super::{split_request_line, tokens_in, trim_line_end};
@@ -84,28 +94,44 @@ const TIME_LEN: usize = 26;
 /// The most delimiter quotes a line has (`main`), plus one to tell "more".
 const MAX_QUOTES: usize = 9;
 
-/// The field names one flavour writes.
+/// The field names one flavour writes, and whether it has `main`.
 struct Names {
     format: &'static str,
     address: &'static str,
     ident: &'static str,
+    main: bool,
 }
 
 const APACHE_NAMES: Names = Names {
     format: APACHE,
     address: "host",
     ident: "ident",
+    main: false,
+};
+
+const SNIFFED_NAMES: Names = Names {
+    main: true,
+    ..APACHE_NAMES
 };
 
 const NGINX_NAMES: Names = Names {
     format: NGINX,
     address: "remote",
     ident: "host",
+    main: true,
 };
 
-/// Parses one access-log line with the `apache` names.
+/// Parses one access-log line with the `apache` names: common or
+/// combined.
 pub fn parse<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
     parse_as(line, fields, &APACHE_NAMES)
+}
+
+/// Parses one access-log line with the `apache` names, `main` included:
+/// `auto`'s choice for a line of this family, which may come from either
+/// server.
+pub fn parse_sniffed<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Outcome {
+    parse_as(line, fields, &SNIFFED_NAMES)
 }
 
 /// Parses one access-log line with the `nginx` names.
@@ -174,7 +200,7 @@ fn parse_as<'a>(line: &'a [u8], fields: &mut Fields<'a>, names: &Names) -> Outco
     // The layout: the last byte is a delimiter quote, or the size.
     let quoted_tail = line.last() == Some(&b'"') && !is_escaped_quote(line, line.len() - 1);
     let expected_ok = if quoted_tail {
-        count == 6 || count == 8
+        count == 6 || (count == 8 && names.main)
     } else {
         count == 2
     };
