@@ -217,13 +217,37 @@ impl Template {
 
 /// An id as 16 lowercase hex digits, most significant first.
 pub fn id_hex(id: u64) -> [u8; 16] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 16];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let nibble = (id >> (60 - 4 * i)) & 0xf;
-        *slot = DIGITS.get(nibble as usize).copied().unwrap_or(b'0');
-    }
+    let (high, low) = out.split_at_mut(8);
+    high.copy_from_slice(&hex_word((id >> 32) as u32).to_le_bytes());
+    low.copy_from_slice(&hex_word(id as u32).to_le_bytes());
     out
+}
+
+/// The eight hex digits of `x`, most significant first in memory order
+/// (lane 0): four byte values looked up as digit pairs.
+fn hex_word(x: u32) -> u64 {
+    let pair = |shift: u32| {
+        let byte = ((x >> shift) & 0xff) as usize;
+        u64::from(HEX_PAIRS.get(byte).copied().unwrap_or(0))
+    };
+    pair(24) | pair(16) << 16 | pair(8) << 32 | pair(0) << 48
+}
+
+/// Each byte value's two hex digits as a little-endian `u16` (the high
+/// nibble's digit in the low byte), computed at compile time.
+static HEX_PAIRS: [u16; 256] = hex_pairs();
+
+#[allow(clippy::indexing_slicing)]
+const fn hex_pairs() -> [u16; 256] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [0u16; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = DIGITS[b >> 4] as u16 | (DIGITS[b & 15] as u16) << 8;
+        b += 1;
+    }
+    table
 }
 
 // ---------------------------------------------------------------------------
@@ -2236,6 +2260,16 @@ mod tests {
         template.build(b"");
         assert_eq!(template.id(), EMPTY_ID);
         assert_eq!(&id_hex(0x0123_4567_89ab_cdef), b"0123456789abcdef");
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            assert_eq!(&id_hex(x), format!("{x:016x}").as_bytes());
+        }
+        for x in [0, u64::MAX, 0xa0a0_a0a0_a0a0_a0a0, 0x0909_0909_9090_9090] {
+            assert_eq!(&id_hex(x), format!("{x:016x}").as_bytes());
+        }
     }
 
     #[test]
