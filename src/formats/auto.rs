@@ -255,13 +255,19 @@ fn is_klog(line: &[u8]) -> bool {
             .is_some_and(|b| matches!(b, b'I' | b'W' | b'E' | b'F'))
             && has_shape(line, at + 1, b"9999 99:99:99.999999 ")
     };
-    header(0)
-        || line
-            .get(..line.len().min(64))
-            .unwrap_or_default()
-            .windows(2)
-            .enumerate()
-            .any(|(p, pair)| pair == b": " && header(p + 2))
+    if header(0) {
+        return true;
+    }
+    // `: ` within the first 64 bytes, its colon found a word at a time.
+    let head = line.get(..line.len().min(64)).unwrap_or_default();
+    let mut at = 0;
+    while let Some(p) = scan::find_in(head, at, head.len(), b':') {
+        if head.get(p + 1) == Some(&b' ') && header(p + 2) {
+            return true;
+        }
+        at = p + 1;
+    }
+    false
 }
 
 /// Whether the line starts with an RFC 3164 time, `Mmm dd hh:mm:ss `.
@@ -270,7 +276,8 @@ fn is_bsd_time(line: &[u8]) -> bool {
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
         b"Dec",
     ];
-    line.get(..3).is_some_and(|m| MONTHS.contains(&m))
+    line.first().is_some_and(u8::is_ascii_uppercase)
+        && line.get(..3).is_some_and(|m| MONTHS.contains(&m))
         && [
             b"  9 99:99:99 ".as_slice(),
             b" 99 99:99:99 ",
@@ -477,6 +484,44 @@ mod tests {
     }
 
     /// Every format is reachable through [`parse_as`] and reports its name.
+    #[test]
+    fn klog_after_a_prefix_is_found_as_a_byte_scan_finds_it() {
+        // The rule as first written: every pair of the first 64 bytes.
+        let by_pairs = |line: &[u8]| {
+            let header = |at: usize| {
+                line.get(at)
+                    .is_some_and(|b| matches!(b, b'I' | b'W' | b'E' | b'F'))
+                    && has_shape(line, at + 1, b"9999 99:99:99.999999 ")
+            };
+            header(0)
+                || line
+                    .get(..line.len().min(64))
+                    .unwrap_or_default()
+                    .windows(2)
+                    .enumerate()
+                    .any(|(p, pair)| pair == b": " && header(p + 2))
+        };
+        let klog = "E0917 12:19:26.569980       1 x.go:1] m";
+        let mut lines = Vec::new();
+        for prefix in 0..70 {
+            for sep in [": ", ":", ": :", "::", " "] {
+                let head = "a".repeat(prefix);
+                lines.push(format!("{head}{sep}{klog}"));
+                lines.push(format!("{head}{sep}"));
+                lines.push(format!("{head}: b{sep}{klog}"));
+            }
+        }
+        for line in &lines {
+            let line = line.as_bytes();
+            assert_eq!(
+                is_klog(line),
+                by_pairs(line),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
     #[test]
     fn every_format_has_a_name() {
         for format in Format::ALL {
