@@ -138,21 +138,34 @@ pub fn find_in(text: &[u8], from: usize, to: usize, needle: u8) -> Option<usize>
 #[inline(always)]
 pub fn rfind_in(text: &[u8], from: usize, to: usize, needle: u8) -> Option<usize> {
     let mut end = to.min(text.len());
-    while end > from {
-        let Some(word) = end.checked_sub(8).and_then(|at| word_at(text, at)) else {
-            let rest = text.get(from..end)?;
-            return rest.iter().rposition(|&b| b == needle).map(|p| from + p);
-        };
-        let mut mask = eq_bytes(word, needle);
-        if end - from < 8 {
-            mask &= !first_bytes(8 - (end - from));
-        }
-        if mask != 0 {
-            return Some(end - 8 + last_flag(mask));
-        }
-        end -= 8;
+    if end <= from {
+        return None;
     }
-    None
+    let pattern = splat(needle);
+    // Whole words of the range, from its end: one test each.
+    while end - from >= 8 {
+        let at = end - 8;
+        let mask = zero_bytes(word_at(text, at)? ^ pattern);
+        if mask != 0 {
+            return Some(at + last_flag(mask));
+        }
+        end = at;
+    }
+    if end == from {
+        return None;
+    }
+    // One to seven bytes left: the word that ends with them, the bytes
+    // before `from` masked out, or one at a time at the text's start.
+    match end.checked_sub(8).and_then(|at| word_at(text, at)) {
+        Some(word) => {
+            let mask = zero_bytes(word ^ pattern) & !first_bytes(8 - (end - from));
+            (mask != 0).then(|| end - 8 + last_flag(mask))
+        }
+        None => {
+            let rest = text.get(from..end)?;
+            rest.iter().rposition(|&b| b == needle).map(|p| from + p)
+        }
+    }
 }
 
 /// Calls `f` with the position of every byte equal to `needle` in

@@ -289,14 +289,28 @@ fn is_bsd_time(line: &[u8]) -> bool {
 
 /// Whether the line starts with a logfmt key and `=`.
 fn is_logfmt(line: &[u8]) -> bool {
-    let key = line
+    let head = line.get(..line.len().min(HEAD)).unwrap_or_default();
+    let key = head
         .iter()
-        .take(HEAD)
-        .take_while(|&&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b'@')
-        })
-        .count();
+        .position(|&b| !KEY_BYTES.get(usize::from(b)).copied().unwrap_or(false))
+        .unwrap_or(head.len());
     key > 0 && line.get(key) == Some(&b'=')
+}
+
+/// The bytes of a logfmt key as [`is_logfmt`] reads it: ASCII letters and
+/// digits and `_.-/@`, as a table (one lookup a byte).
+static KEY_BYTES: [bool; 256] = key_bytes();
+
+#[allow(clippy::indexing_slicing)]
+const fn key_bytes() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'/' | b'@');
+        b += 1;
+    }
+    table
 }
 
 /// Whether ` [dd/Mmm/yyyy:` appears in the first 128 bytes.
