@@ -112,6 +112,12 @@ pub struct HostConfig {
     /// wasmtime's 512 KiB). Not WAMR's 8 KiB interpreter frame stack, which
     /// has no exact equivalent here; a small value makes deep recursion trap.
     pub max_wasm_stack: Option<usize>,
+    /// Whether fuel counts each byte `memory.copy` and `memory.fill` move
+    /// (wasmtime's default, `true`) on top of one unit per operator.
+    /// fluent-bit's interpreter runs each of them as one native memmove or
+    /// memset: `false` counts operators only, which tells how much of a
+    /// figure is bytes moved.
+    pub fuel_per_byte_moved: bool,
     /// Re-instantiate at every [`Host::end_chunk`], as fluent-bit up to 4.0 did.
     pub instance_per_chunk: bool,
     /// The clock the module sees.
@@ -135,6 +141,7 @@ impl HostConfig {
             event_format: EventFormat::Json,
             fuel_per_call: None,
             max_wasm_stack: None,
+            fuel_per_byte_moved: true,
             instance_per_chunk: false,
             clock: VirtualClock::default(),
             passthrough_output: false,
@@ -819,19 +826,19 @@ fn report_for(wasm: &[u8]) -> Result<ModuleReport, crate::report::ReportError> {
 /// Compiled modules shared by every [`Host`] in the process, keyed by the
 /// module's bytes and the engine settings: compiling a large module takes
 /// seconds, and a test suite builds many hosts of one module.
-type CompiledCache = Mutex<Vec<(Option<usize>, Vec<u8>, Module)>>;
+type CompiledCache = Mutex<Vec<((Option<usize>, bool), Vec<u8>, Module)>>;
 static COMPILED: OnceLock<CompiledCache> = OnceLock::new();
 
 /// Compiles `wasm` with fuel metering on and SIMD off (as WAMR is built),
 /// or returns the copy compiled earlier.
 fn compile(config: &HostConfig, wasm: &[u8]) -> Result<Module, HostError> {
     let cache = COMPILED.get_or_init(CompiledCache::default);
-    let stack = config.max_wasm_stack;
+    let settings = (config.max_wasm_stack, config.fuel_per_byte_moved);
     let cached = cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
-        .find(|(s, bytes, _)| *s == stack && bytes == wasm)
+        .find(|(s, bytes, _)| *s == settings && bytes == wasm)
         .map(|(_, _, module)| module.clone());
     if let Some(module) = cached {
         return Ok(module);
@@ -840,7 +847,13 @@ fn compile(config: &HostConfig, wasm: &[u8]) -> Result<Module, HostError> {
     engine_config.consume_fuel(true);
     engine_config.wasm_relaxed_simd(false);
     engine_config.wasm_simd(false);
-    if let Some(bytes) = stack {
+    if !config.fuel_per_byte_moved {
+        let mut cost = wasmtime::OperatorCost::new();
+        cost.variable.memory_copy_per_byte = 0;
+        cost.variable.memory_fill_per_byte = 0;
+        engine_config.operator_cost(cost);
+    }
+    if let Some(bytes) = config.max_wasm_stack {
         engine_config.max_wasm_stack(bytes);
     }
     let engine = Engine::new(&engine_config).map_err(|e| HostError::Engine {
@@ -851,7 +864,7 @@ fn compile(config: &HostConfig, wasm: &[u8]) -> Result<Module, HostError> {
         message: format!("{e:#}"),
     })?;
     cache.lock().unwrap_or_else(PoisonError::into_inner).push((
-        stack,
+        settings,
         wasm.to_vec(),
         module.clone(),
     ));

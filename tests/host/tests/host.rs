@@ -432,6 +432,27 @@ fn fuel_is_counted_per_call() {
 }
 
 #[test]
+fn bytes_moved_are_counted_only_when_asked() {
+    // leak.wat copies the record with one memory.copy.
+    let fuel = |per_byte: bool, len: usize| {
+        let mut host = load(HostConfig {
+            fuel_per_byte_moved: per_byte,
+            ..config("leak.wat", "rosetta_filter")
+        });
+        host.filter("t", 0, 0, &record(&[("log", &"x".repeat(len))]))
+            .fuel
+    };
+    let extra = |len: usize| fuel(true, len) - fuel(false, len);
+    assert!(extra(100) > 100);
+    assert_eq!(extra(10_100) - extra(100), 10_000);
+    assert_eq!(
+        fuel(false, 10_100),
+        fuel(false, 100),
+        "one operator either way"
+    );
+}
+
+#[test]
 fn a_fuel_limit_traps_the_call() {
     let mut host = load(HostConfig {
         fuel_per_call: Some(2_000),
