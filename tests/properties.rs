@@ -138,6 +138,22 @@ fn msgpack_records_pass_every_invariant() {
     }
 }
 
+/// Records nested past serde_json's default limit of 128 levels, as JSON
+/// and as msgpack: rosetta passes them on as they are, and the checks read
+/// them at any depth (a msgpack run found the checks refusing one).
+#[test]
+fn deeply_nested_records_pass_every_invariant() {
+    for depth in [127, 129, 1_000, 10_000] {
+        let json = format!("{{\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
+        checks::check_raw(json.as_bytes());
+        // {"a": [[...[]...]]}: a map of one, then arrays of one.
+        let mut msgpack = vec![0x81, 0xa1, b'a'];
+        msgpack.extend(std::iter::repeat_n(0x91, depth));
+        msgpack.push(0x90);
+        checks::check_raw(&msgpack);
+    }
+}
+
 #[test]
 fn mutated_records_pass_every_invariant() {
     let mut rng = Rng(0x5eed_0003);

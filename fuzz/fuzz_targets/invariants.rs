@@ -29,17 +29,44 @@ pub struct Member<'a> {
 /// escape (RFC 8259 section 8.2 allows one; serde_json refuses it), `Err`
 /// with serde_json's message otherwise.
 pub fn is_object(bytes: &[u8]) -> Result<bool, String> {
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(_)) => Ok(true),
-        Ok(other) => Err(format!("not an object: {other}")),
+    match object_or_not(bytes) {
+        Ok(true) => Ok(true),
+        Ok(false) => Err(format!("not an object: {}", String::from_utf8_lossy(bytes))),
         Err(e) => {
             // The grammar again, with the surrogate escapes defused.
             let defused = defuse_surrogates(bytes);
-            match serde_json::from_slice::<serde_json::Value>(&defused) {
-                Ok(serde_json::Value::Object(_)) if defused != bytes => Ok(false),
-                _ => Err(e.to_string()),
+            match object_or_not(&defused) {
+                Ok(true) if defused != bytes => Ok(false),
+                _ => Err(e),
             }
         }
+    }
+}
+
+/// Whether serde_json reads `bytes` as one object (`Ok(false)`: another
+/// value), at any nesting depth. Its reader refuses values nested past 128
+/// levels, and rosetta keeps deeper records as they are, so such a value
+/// is read again without the limit, on a thread whose stack has room for
+/// it (reading and dropping the value both recurse once per level).
+fn object_or_not(bytes: &[u8]) -> Result<bool, String> {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => Ok(value.is_object()),
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            let owned = bytes.to_vec();
+            std::thread::Builder::new()
+                .stack_size(1 << 30)
+                .spawn(move || {
+                    let mut reader = serde_json::Deserializer::from_slice(&owned);
+                    reader.disable_recursion_limit();
+                    let value = <serde_json::Value as serde::Deserialize>::deserialize(&mut reader)
+                        .and_then(|value| reader.end().map(|()| value));
+                    value.map(|v| v.is_object()).map_err(|e| e.to_string())
+                })
+                .map_err(|e| e.to_string())?
+                .join()
+                .map_err(|_| "the deep reader panicked".to_string())?
+        }
+        Err(e) => Err(e.to_string()),
     }
 }
 
