@@ -47,3 +47,6 @@ pub mod time;
 pub mod timestamps;
 pub mod toml;
 pub mod user_parser;
+
+#[cfg(test)]
+mod test_rng;

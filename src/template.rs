@@ -2260,11 +2260,9 @@ mod tests {
         template.build(b"");
         assert_eq!(template.id(), EMPTY_ID);
         assert_eq!(&id_hex(0x0123_4567_89ab_cdef), b"0123456789abcdef");
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..10_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = next();
             assert_eq!(&id_hex(x), format!("{x:016x}").as_bytes());
         }
         for x in [0, u64::MAX, 0xa0a0_a0a0_a0a0_a0a0, 0x0909_0909_9090_9090] {

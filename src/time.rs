@@ -635,21 +635,12 @@ pub fn parse_clf(s: &[u8]) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::xorshift;
 
     fn rfc(ts: Timestamp) -> String {
         let mut out = Vec::new();
         ts.write_rfc3339(&mut out);
         String::from_utf8(out).unwrap_or_default()
-    }
-
-    /// A seeded xorshift64 generator: the same sequence on every run.
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
     }
 
     /// The word-at-a-time writer agrees with the piece-at-a-time one on
