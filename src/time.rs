@@ -22,6 +22,8 @@
 //!   (no trailing bytes, no 24:00, no day 31 in April); second 60 only as
 //!   RFC 3339's leap second, written as the next second.
 
+use std::cell::Cell;
+
 /// A point in time in UTC with the precision its source had.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timestamp {
@@ -138,20 +140,13 @@ impl Timestamp {
     pub fn rfc3339_into(&self, buf: &mut [u8; RFC3339_MAX]) -> usize {
         let days = self.secs.div_euclid(SECS_PER_DAY);
         let of_day = self.secs.rem_euclid(SECS_PER_DAY).unsigned_abs();
-        let (year, month, day) = civil_from_days(days);
-        // Years are 0 to 9999 (`MIN_SECS`, `MAX_SECS`).
-        let year = year.unsigned_abs();
-        let date = pair(year / 100)
-            | pair(year % 100) << 16
-            | u64::from(b'-') << 32
-            | pair(u64::from(month)) << 40
-            | u64::from(b'-') << 56;
+        let (date, day_pair) = date_words(days);
         let clock = pair(of_day / 3_600)
             | u64::from(b':') << 16
             | pair(of_day / 60 % 60) << 24
             | u64::from(b':') << 40
             | pair(of_day % 60) << 48;
-        let [day0, day1] = (pair(u64::from(day)) as u16).to_le_bytes();
+        let [day0, day1] = day_pair.to_le_bytes();
         let (head, rest) = buf.split_at_mut(8);
         head.copy_from_slice(&date.to_le_bytes());
         if let Some([d0, d1, t, time @ ..]) = rest.first_chunk_mut::<11>() {
@@ -212,6 +207,48 @@ impl Timestamp {
         }
         put_byte(buf, at, b'Z').min(RFC3339_MAX)
     }
+}
+
+/// The date of the last time written: its days since the epoch, and what
+/// [`date_words`] made of them. Records come in time order, so most share
+/// their date with the one before. The module runs on one thread.
+#[derive(Clone, Copy)]
+struct LastDate {
+    days: i64,
+    date: u64,
+    day: u16,
+}
+
+thread_local! {
+    static LAST_DATE: Cell<LastDate> = const {
+        Cell::new(LastDate {
+            days: i64::MIN,
+            date: 0,
+            day: 0,
+        })
+    };
+}
+
+/// The RFC 3339 date of `days` since the epoch as two pieces of a store:
+/// `YYYY-MM-` as one little-endian word and the day's two digits; the same
+/// date as the last time costs one comparison.
+#[inline(always)]
+fn date_words(days: i64) -> (u64, u16) {
+    let last = LAST_DATE.with(Cell::get);
+    if last.days == days {
+        return (last.date, last.day);
+    }
+    let (year, month, day) = civil_from_days(days);
+    // Years are 0 to 9999 (`MIN_SECS`, `MAX_SECS`).
+    let year = year.unsigned_abs();
+    let date = pair(year / 100)
+        | pair(year % 100) << 16
+        | u64::from(b'-') << 32
+        | pair(u64::from(month)) << 40
+        | u64::from(b'-') << 56;
+    let day = pair(u64::from(day)) as u16;
+    LAST_DATE.with(|cell| cell.set(LastDate { days, date, day }));
+    (date, day)
 }
 
 /// The two digits of `n % 100` as a little-endian `u16` (the tens digit
@@ -644,13 +681,21 @@ mod tests {
     }
 
     /// The word-at-a-time writer agrees with the piece-at-a-time one on
-    /// every precision, on the range's ends and on seeded random instants.
+    /// every precision, on the range's ends and on seeded random instants,
+    /// each followed by another instant of its day (the remembered date)
+    /// and of the day before.
     #[test]
     fn rfc3339_words_agree_with_pieces() {
         let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let span = (MAX_SECS - MIN_SECS) as u64 + 1;
         let mut secs: Vec<i64> = vec![MIN_SECS, MIN_SECS + 86_399, -1, 0, 86_399, MAX_SECS];
-        secs.extend((0..20_000).map(|_| MIN_SECS + (next() % span) as i64));
+        for _ in 0..20_000 {
+            let s = MIN_SECS + (next() % span) as i64;
+            let day = s - s.rem_euclid(SECS_PER_DAY);
+            let same_day = day + (next() % SECS_PER_DAY as u64) as i64;
+            let day_before = same_day - SECS_PER_DAY;
+            secs.extend([s, same_day, day_before].map(|s| s.clamp(MIN_SECS, MAX_SECS)));
+        }
         for (i, s) in secs.into_iter().enumerate() {
             let digits = (i % 10) as u8;
             let unit = FRACTION_UNIT[usize::from(digits)];
