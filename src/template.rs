@@ -42,7 +42,7 @@
 //! # Masks
 //!
 //! Most bytes (letters, single spaces, punctuation) are copied as they
-//! are; the pass stops only at *special* bytes, found eight at a time:
+//! are; the pass stops only at *special* bytes, found sixteen at a time:
 //! digits, `'`, `\`, `=`, and a space after a space. A *word* is a maximal
 //! run of ASCII letters and digits, `_`, non-ASCII bytes, and a `-` between
 //! `_` and a digit (`blk_-42`); `.`, `-`, `/`, `:` and all other
@@ -351,8 +351,8 @@ const fn below(x: u64, n: u8) -> u64 {
     x.wrapping_sub(splat(n)) & !x
 }
 
-/// Flags (`0x80`, the lowest one exact) of the special bytes in `x`, whose
-/// byte before is `before`'s low byte:
+/// Flags (`0x80`, the lowest one exact) of the special bytes in `x`, where
+/// `y` holds the byte before each byte of `x` (`x` read one byte earlier):
 ///
 /// - `0x30..=0x3f` and `'`: XOR with `0x37` maps exactly these to
 ///   `0x00..=0x10`, so one test finds digits, `=` and `'` (and lets `:`,
@@ -362,10 +362,10 @@ const fn below(x: u64, n: u8) -> u64 {
 ///   only when both are spaces, as JSON string content has no control bytes
 ///   (and never 0x00).
 #[inline(always)]
-fn special(x: u64, before: u64) -> u64 {
+fn special(x: u64, y: u64) -> u64 {
     let ranges = below(x ^ splat(0x37), 0x11);
     let backslash = below(x ^ splat(b'\\'), 1);
-    let doubled = below(x | (x << 8) | before, 0x21);
+    let doubled = below(x | y, 0x21);
     (ranges | backslash | doubled) & HIGH
 }
 
@@ -376,16 +376,15 @@ fn is_special(b: u8, previous: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'\'' | b'\\' | b'=') || (b == b' ' && previous == b' ')
 }
 
-/// The first special byte flagged in `flags` for the word `x` (whose
-/// previous byte is `before`'s low byte), checked byte by byte: the tests
-/// of [`special`] are exact only for their lowest flag, and also flag
+/// The first special byte flagged in `flags` for the word `x` (with the
+/// bytes before in `y`, as for [`special`]), checked byte by byte: the
+/// tests of [`special`] are exact only for their lowest flag, and also flag
 /// `:` `;` `<` `>` `?`, so each candidate is confirmed by its value.
 #[inline(always)]
-fn first_special(x: u64, before: u64, mut flags: u64) -> Option<usize> {
-    let previous = (x << 8) | before;
+fn first_special(x: u64, y: u64, mut flags: u64) -> Option<usize> {
     while flags != 0 {
         let i = flags.trailing_zeros() / 8;
-        if is_special((x >> (8 * i)) as u8, (previous >> (8 * i)) as u8) {
+        if is_special((x >> (8 * i)) as u8, (y >> (8 * i)) as u8) {
             return Some(i as usize);
         }
         flags &= flags - 1;
@@ -393,47 +392,65 @@ fn first_special(x: u64, before: u64, mut flags: u64) -> Option<usize> {
     None
 }
 
-/// The position of the first special byte in `text[from..]`: a digit, `'`,
-/// `\`, `=`, or a space that follows a space.
-fn next_special(text: &[u8], from: usize) -> Option<usize> {
-    let rest = text.get(from..)?;
-    // The byte before, in the low byte; a non-space when there is none.
-    let mut before = u64::from(if from > 0 { byte(text, from - 1) } else { b'x' });
-    let (chunks, tail) = rest.as_chunks::<8>();
-    let mut at = from;
-    for chunk in chunks {
-        let x = u64::from_le_bytes(*chunk);
-        let flags = special(x, before);
-        if flags != 0
-            && let Some(i) = first_special(x, before, flags)
-        {
-            return Some(at + i);
-        }
-        before = x >> 56;
-        at += 8;
+/// The eight bytes of `window` from `at` (at most 9) as a little-endian
+/// word.
+#[inline(always)]
+fn word_at(window: &[u8; 17], at: usize) -> u64 {
+    window
+        .get(at..)
+        .and_then(|w| w.first_chunk::<8>())
+        .map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+/// The first special byte of the 16 bytes that follow the first byte of
+/// `window` (the byte before them), skipping the first `skip` of them
+/// (`skip < 16`): its offset among the 16.
+#[inline(always)]
+fn window_special(window: &[u8; 17], skip: usize) -> Option<usize> {
+    let (y0, x0) = (word_at(window, 0), word_at(window, 1));
+    let (y1, x1) = (word_at(window, 8), word_at(window, 9));
+    let (mut f0, mut f1) = (special(x0, y0), special(x1, y1));
+    if skip >= 8 {
+        f0 = 0;
+        f1 &= !0u64 << (8 * (skip - 8));
+    } else {
+        f0 &= !0u64 << (8 * skip);
     }
-    if tail.is_empty() {
+    if f0 | f1 == 0 {
         return None;
     }
-    // Fewer than eight bytes left: the word that ends the text, with the
-    // bytes already seen masked out.
-    let seen = 8 - tail.len();
-    match text
-        .len()
-        .checked_sub(8)
-        .and_then(|last| Some((last, text.get(last..)?.first_chunk::<8>()?)))
-    {
-        Some((last, chunk)) => {
-            let x = u64::from_le_bytes(*chunk);
-            let before = u64::from(if last > 0 { byte(text, last - 1) } else { b'x' });
-            let flags = special(x, before) & !((1u64 << (8 * seen)) - 1);
-            first_special(x, before, flags).map(|i| last + i)
+    first_special(x0, y0, f0).or_else(|| first_special(x1, y1, f1).map(|i| i + 8))
+}
+
+/// The position of the first special byte in `text[from..]`: a digit, `'`,
+/// `\`, `=`, or a space that follows a space. Sixteen bytes per step, read
+/// with the byte before them.
+fn next_special(text: &[u8], from: usize) -> Option<usize> {
+    // Each window starts with the byte before the bytes it tests; the first
+    // byte of the text has none, and is tested on its own.
+    let before = match from.checked_sub(1) {
+        Some(before) => before,
+        None if is_special(*text.first()?, b'x') => return Some(0),
+        None => 0,
+    };
+    let mut rest = text.get(before..)?;
+    while let Some(window) = rest.first_chunk::<17>() {
+        if let Some(i) = window_special(window, 0) {
+            return Some(text.len() - rest.len() + 1 + i);
         }
+        rest = rest.get(16..).unwrap_or_default();
+    }
+    // At most 16 bytes left after the one before: the window that ends the
+    // text, with the bytes already seen skipped, or one byte at a time.
+    let left = rest.len().checked_sub(1).filter(|&n| n > 0)?;
+    match text.last_chunk::<17>() {
+        Some(window) => window_special(window, 16 - left).map(|i| text.len() - 16 + i),
         None => {
-            let mut previous = before as u8;
-            for (i, &b) in tail.iter().enumerate() {
+            let start = text.len() - left;
+            let mut previous = byte(text, start - 1);
+            for (i, &b) in rest.get(1..).unwrap_or_default().iter().enumerate() {
                 if is_special(b, previous) {
-                    return Some(at + i);
+                    return Some(start + i);
                 }
                 previous = b;
             }
@@ -2178,7 +2195,7 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let len = (state % 40) as usize;
+            let len = (state % 72) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| {
                     let r = state.rotate_left(5 * i as u32) ^ (i as u64).wrapping_mul(0x2545_f491);
