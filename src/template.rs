@@ -379,13 +379,15 @@ fn is_special(b: u8, previous: u8) -> bool {
 /// The first special byte flagged in `flags` for the word `x` (with the
 /// bytes before in `y`, as for [`special`]), checked byte by byte: the
 /// tests of [`special`] are exact only for their lowest flag, and also flag
-/// `:` `;` `<` `>` `?`, so each candidate is confirmed by its value.
+/// `:` `;` `<` `>` `?`, so each candidate is confirmed by its value. Its
+/// offset in `x`, and the byte.
 #[inline(always)]
-fn first_special(x: u64, y: u64, mut flags: u64) -> Option<usize> {
+fn first_special(x: u64, y: u64, mut flags: u64) -> Option<(usize, u8)> {
     while flags != 0 {
         let i = flags.trailing_zeros() / 8;
-        if is_special((x >> (8 * i)) as u8, (y >> (8 * i)) as u8) {
-            return Some(i as usize);
+        let b = (x >> (8 * i)) as u8;
+        if is_special(b, (y >> (8 * i)) as u8) {
+            return Some((i as usize, b));
         }
         flags &= flags - 1;
     }
@@ -404,9 +406,9 @@ fn word_at(window: &[u8; 17], at: usize) -> u64 {
 
 /// The first special byte of the 16 bytes that follow the first byte of
 /// `window` (the byte before them), skipping the first `skip` of them
-/// (`skip < 16`): its offset among the 16.
+/// (`skip < 16`): its offset among the 16, and the byte.
 #[inline(always)]
-fn window_special(window: &[u8; 17], skip: usize) -> Option<usize> {
+fn window_special(window: &[u8; 17], skip: usize) -> Option<(usize, u8)> {
     let (y0, x0) = (word_at(window, 0), word_at(window, 1));
     let (y1, x1) = (word_at(window, 8), word_at(window, 9));
     let (mut f0, mut f1) = (special(x0, y0), special(x1, y1));
@@ -419,24 +421,24 @@ fn window_special(window: &[u8; 17], skip: usize) -> Option<usize> {
     if f0 | f1 == 0 {
         return None;
     }
-    first_special(x0, y0, f0).or_else(|| first_special(x1, y1, f1).map(|i| i + 8))
+    first_special(x0, y0, f0).or_else(|| first_special(x1, y1, f1).map(|(i, b)| (i + 8, b)))
 }
 
-/// The position of the first special byte in `text[from..]`: a digit, `'`,
-/// `\`, `=`, or a space that follows a space. Sixteen bytes per step, read
-/// with the byte before them.
-fn next_special(text: &[u8], from: usize) -> Option<usize> {
+/// The position of the first special byte in `text[from..]` (a digit, `'`,
+/// `\`, `=`, or a space that follows a space), and the byte. Sixteen bytes
+/// per step, read with the byte before them.
+fn next_special(text: &[u8], from: usize) -> Option<(usize, u8)> {
     // Each window starts with the byte before the bytes it tests; the first
     // byte of the text has none, and is tested on its own.
     let before = match from.checked_sub(1) {
         Some(before) => before,
-        None if is_special(*text.first()?, b'x') => return Some(0),
+        None if is_special(*text.first()?, b'x') => return Some((0, *text.first()?)),
         None => 0,
     };
     let mut rest = text.get(before..)?;
     while let Some(window) = rest.first_chunk::<17>() {
-        if let Some(i) = window_special(window, 0) {
-            return Some(text.len() - rest.len() + 1 + i);
+        if let Some((i, b)) = window_special(window, 0) {
+            return Some((text.len() - rest.len() + 1 + i, b));
         }
         rest = rest.get(16..).unwrap_or_default();
     }
@@ -444,13 +446,13 @@ fn next_special(text: &[u8], from: usize) -> Option<usize> {
     // text, with the bytes already seen skipped, or one byte at a time.
     let left = rest.len().checked_sub(1).filter(|&n| n > 0)?;
     match text.last_chunk::<17>() {
-        Some(window) => window_special(window, 16 - left).map(|i| text.len() - 16 + i),
+        Some(window) => window_special(window, 16 - left).map(|(i, b)| (text.len() - 16 + i, b)),
         None => {
             let start = text.len() - left;
             let mut previous = byte(text, start - 1);
             for (i, &b) in rest.get(1..).unwrap_or_default().iter().enumerate() {
                 if is_special(b, previous) {
-                    return Some(start + i);
+                    return Some((start + i, b));
                 }
                 previous = b;
             }
@@ -566,8 +568,8 @@ impl<'m> Walk<'m, '_> {
         self.lit = at;
         self.floor = at;
         let mut end = text.len();
-        while let Some(p) = next_special(text, at) {
-            let next = match byte(text, p) {
+        while let Some((p, b)) = next_special(text, at) {
+            let next = match b {
                 b'0'..=b'9' => self.number(p),
                 b'\'' => self.apostrophe(p),
                 b'=' => self.pair(p),
@@ -2208,7 +2210,10 @@ mod tests {
                     is_special(text[i], previous)
                 });
                 assert_eq!(
-                    next_special(&text, from),
+                    next_special(&text, from).map(|(p, b)| {
+                        assert_eq!(b, text[p]);
+                        p
+                    }),
                     naive_special,
                     "{text:?} from {from}"
                 );
