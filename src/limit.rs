@@ -1355,6 +1355,9 @@ struct Rates {
     records: Gcra,
     bytes: Gcra,
     active: bool,
+    /// Whether the byte budget limits anything: when not, a record's byte
+    /// cost is not computed and its bucket not kept.
+    bytes_active: bool,
     /// How long an empty bucket of this class takes to fill: a key refused
     /// nothing for this long is no longer being limited.
     quiet: u64,
@@ -1366,6 +1369,7 @@ impl Rates {
             records: Gcra::of(records),
             bytes: Gcra::of(bytes),
             active: records.is_active() || bytes.is_active(),
+            bytes_active: bytes.is_active(),
             quiet: quiet_ns(&[records, bytes]),
         }
     }
@@ -2039,7 +2043,6 @@ impl Limiter {
         if !rates.active {
             return None;
         }
-        let cost = rates.bytes.pace.ns(credit.cost(facts));
         let slot = slots.get_mut(*current as usize)?;
         let t = if facts.severe {
             &mut slot.severe
@@ -2050,13 +2053,12 @@ impl Limiter {
         // its new TAT is within the tolerance, itself below 2^62, or when
         // the bucket is full and the cost, at most FOREVER, starts from
         // now), so these sums stay below `now + 2^63`: no overflow for 292
-        // years of host uptime. An
-        // inactive budget (unit 0, tolerance MAX) keeps its TAT at the last
-        // record's time: full again at the next.
+        // years of host uptime. An inactive record budget (unit 0,
+        // tolerance MAX) keeps its TAT at the last record's time: full
+        // again at the next. An inactive byte budget is skipped: its TAT
+        // is never read.
         let records_full = t.records <= now;
         let records = t.records.max(now).wrapping_add(rates.records.unit);
-        let bytes_full = t.bytes <= now;
-        let bytes = t.bytes.max(now).wrapping_add(cost);
         if !records_full && records.wrapping_sub(now) > rates.records.tolerance {
             return Some(if facts.severe {
                 Exceeded::SevereRecords
@@ -2064,18 +2066,23 @@ impl Limiter {
                 Exceeded::Records
             });
         }
-        if !bytes_full && bytes.wrapping_sub(now) > rates.bytes.tolerance {
-            return Some(if facts.severe {
-                Exceeded::SevereBytes
-            } else {
-                Exceeded::Bytes
-            });
-        }
         if UNDO {
             *undo = [t.records, t.bytes];
         }
+        if rates.bytes_active {
+            let cost = rates.bytes.pace.ns(credit.cost(facts));
+            let bytes_full = t.bytes <= now;
+            let bytes = t.bytes.max(now).wrapping_add(cost);
+            if !bytes_full && bytes.wrapping_sub(now) > rates.bytes.tolerance {
+                return Some(if facts.severe {
+                    Exceeded::SevereBytes
+                } else {
+                    Exceeded::Bytes
+                });
+            }
+            t.bytes = bytes;
+        }
         t.records = records;
-        t.bytes = bytes;
         None
     }
 
