@@ -223,14 +223,15 @@ pub struct Filter {
     /// instance. A trap with the state taken out merely loses it.
     cache: Cell<DecisionCache>,
     /// The rate limits: the instance's (`[[limit]]`) first, then each
-    /// route's, `None` where none is configured.
-    limits: Cell<Vec<Option<Limits>>>,
+    /// route's, `None` where none is configured. Each is boxed, so that
+    /// taking it out for a record moves a pointer.
+    limits: Vec<Cell<Option<Box<Limits>>>>,
     /// What the limits read beyond the key: whether any limit reads what
     /// the client paid, and whether any dedupes (which reads a hash of
     /// the message). Neither is computed for a record when `false`.
     limits_read: LimitsRead,
     /// Where the limits' key fields were found in the last record.
-    hints: Cell<Vec<Hint>>,
+    hints: [Cell<Hint>; HINTS],
     /// The host's monotonic and wall clocks at this call (nanoseconds),
     /// set by the ABI before each record.
     clock: Cell<(u64, i64)>,
@@ -285,11 +286,13 @@ impl Filter {
         let limits = match &setup {
             Ok(s) => std::iter::once(&s.config.limits)
                 .chain(s.config.routes.iter().map(|r| &r.limits))
-                .map(|specs| (!specs.is_empty()).then(|| Limits::new(specs.clone(), seed)))
-                .collect(),
+                .map(|specs| {
+                    (!specs.is_empty()).then(|| Box::new(Limits::new(specs.clone(), seed)))
+                })
+                .collect::<Vec<_>>(),
             Err(_) => Vec::new(),
         };
-        let present = || limits.iter().flatten();
+        let present = || limits.iter().flatten().map(|l| &**l);
         let limits_read = LimitsRead {
             any: present().next().is_some(),
             client_paid: present().any(Limits::reads_client_paid),
@@ -310,9 +313,9 @@ impl Filter {
             notices: Cell::new(Vec::new()),
             warned: Cell::new(Vec::new()),
             cache: Cell::new(DecisionCache::default()),
-            limits: Cell::new(limits),
+            limits: limits.into_iter().map(Cell::new).collect(),
             limits_read,
-            hints: Cell::new(Vec::new()),
+            hints: Default::default(),
             clock: Cell::new((0, 0)),
         }
     }
@@ -576,10 +579,6 @@ impl Filter {
             facts.size = buf.len() as u64;
             // The tag is read only when a key names a part of it.
             let mut tag_id = None;
-            let mut hints = self.hints.take();
-            if hints.len() < HINTS {
-                hints.resize(HINTS, Hint::default());
-            }
             let mut asked = 0;
             let mut lookup = |name: &str| {
                 let part = match name {
@@ -599,8 +598,13 @@ impl Filter {
                         });
                     }
                 }
-                let found = match hints.get_mut(asked) {
-                    Some(hint) => fields.get_hinted(name, hint),
+                let found = match self.hints.get(asked) {
+                    Some(cell) => {
+                        let mut hint = cell.get();
+                        let found = fields.get_hinted(name, &mut hint);
+                        cell.set(hint);
+                        found
+                    }
                     None => fields.get(name),
                 };
                 asked += 1;
@@ -613,7 +617,6 @@ impl Filter {
                     .map(|m| m.value)
             };
             self.limit(plan.route_at, &facts, &mut lookup, buf);
-            self.hints.set(hints);
         }
         self.template.set(Some(template));
         self.fields.set(fields.into_list());
@@ -743,21 +746,25 @@ impl Filter {
         lookup: &mut dyn FnMut(&str) -> Option<&'v [u8]>,
         buf: &mut Vec<u8>,
     ) {
-        let mut all = self.limits.take();
         let (mono_ns, unix_ns) = self.clock.get();
         let clock = WallClock { mono_ns, unix_ns };
         let slots = [Some(0), route_at.map(|i| i + 1)];
         for at in slots.into_iter().flatten() {
-            let Some(Some(limits)) = all.get_mut(at) else {
+            let Some(cell) = self.limits.get(at) else {
                 continue;
             };
-            match limits.admit(mono_ns, facts, lookup) {
+            // Taken out for the time it is used (see `cache`).
+            let Some(mut limits) = cell.take() else {
+                continue;
+            };
+            let done = match limits.admit(mono_ns, facts, lookup) {
                 LimitDecision::Admit { carry, repeat } => {
                     if (carry || repeat) && buf.last() == Some(&b'}') {
                         buf.pop();
                         limits.write_members(&LimitDecision::Admit { carry, repeat }, clock, buf);
                         buf.push(b'}');
                     }
+                    false
                 }
                 LimitDecision::Summary => {
                     let mut summary = Vec::with_capacity(256);
@@ -766,15 +773,18 @@ impl Filter {
                     buf.push(b'{');
                     buf.extend_from_slice(summary.strip_prefix(b",").unwrap_or(&summary));
                     buf.push(b'}');
-                    break;
+                    true
                 }
                 LimitDecision::Drop(_) | LimitDecision::Collapse => {
                     buf.clear();
-                    break;
+                    true
                 }
+            };
+            cell.set(Some(limits));
+            if done {
+                break;
             }
         }
-        self.limits.set(all);
     }
 
     /// What `rosetta_filter` applies to a record: an annotation, else the
