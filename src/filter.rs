@@ -599,12 +599,7 @@ impl Filter {
                     }
                 }
                 let found = match self.hints.get(asked) {
-                    Some(cell) => {
-                        let mut hint = cell.get();
-                        let found = fields.get_hinted(name, &mut hint);
-                        cell.set(hint);
-                        found
-                    }
+                    Some(hint) => fields.get_hinted(name, hint),
                     None => fields.get(name),
                 };
                 asked += 1;

@@ -36,6 +36,7 @@ pub mod nginx_ingress;
 pub mod syslog;
 
 use crate::time::Timestamp;
+use std::cell::Cell;
 use std::fmt;
 
 /// One parsed field's value, borrowing from the line.
@@ -190,37 +191,58 @@ impl<'a> Fields<'a> {
     /// field whose name has the address and length it had when it matched
     /// still matches, without comparing bytes: the limiter asks for the
     /// same few names on every record of a format, at the same positions.
-    pub fn get_hinted(&self, name: &str, hint: &mut Hint) -> Option<Value<'a>> {
-        if hint.asked == name.as_ptr() as usize {
-            let same = |n: &&str| n.as_ptr() as usize == hint.found && n.len() == name.len();
-            if let Some((n, v)) = self.list.get(hint.at as usize)
-                && same(n)
-            {
-                return Some(*v);
-            }
+    /// The hint is a `Cell`: it is written only when the field has moved.
+    #[inline(always)]
+    pub fn get_hinted(&self, name: &str, hint: &Cell<Hint>) -> Option<Value<'a>> {
+        let h = hint.get();
+        let hit = h.asked == name.as_ptr() as usize
+            && self
+                .list
+                .get(h.at as usize)
+                .is_some_and(|(n, _)| n.as_ptr() as usize == h.found && n.len() == name.len());
+        let at = if hit {
+            h.at as usize
+        } else {
+            self.find_hinted(name, hint)
+        };
+        self.list.get(at).map(|(_, v)| *v)
+    }
+
+    /// The rest of [`Fields::get_hinted`], when the field is not where
+    /// `hint` says: where it is (`usize::MAX` when absent). Out of line,
+    /// so that a hit stays a few instructions.
+    #[inline(never)]
+    fn find_hinted(&self, name: &str, hint: &Cell<Hint>) -> usize {
+        let h = hint.get();
+        if h.asked == name.as_ptr() as usize {
+            let same = |n: &&str| n.as_ptr() as usize == h.found && n.len() == name.len();
             // Near there in this record (fields a line lacks are absent,
             // which moves the rest by a few): addresses compare without
             // the bytes, nearest first.
-            let at = hint.at as usize;
+            let at = h.at as usize;
             for d in 1..self.list.len() {
                 for i in [at.wrapping_sub(d), at + d] {
-                    if let Some((n, v)) = self.list.get(i)
-                        && same(n)
-                    {
-                        hint.at = u32::try_from(i).unwrap_or(u32::MAX);
-                        return Some(*v);
+                    if self.list.get(i).is_some_and(|(n, _)| same(n)) {
+                        hint.set(Hint {
+                            at: u32::try_from(i).unwrap_or(u32::MAX),
+                            ..h
+                        });
+                        return i;
                     }
                 }
             }
         }
-        let at = self.position(name)?;
-        let (n, v) = self.list.get(at)?;
-        *hint = Hint {
-            asked: name.as_ptr() as usize,
-            found: n.as_ptr() as usize,
-            at: u32::try_from(at).unwrap_or(u32::MAX),
+        let Some(at) = self.position(name) else {
+            return usize::MAX;
         };
-        Some(*v)
+        if let Some((n, _)) = self.list.get(at) {
+            hint.set(Hint {
+                asked: name.as_ptr() as usize,
+                found: n.as_ptr() as usize,
+                at: u32::try_from(at).unwrap_or(u32::MAX),
+            });
+        }
+        at
     }
 
     /// Renames every field called `from` to `to`.
@@ -1164,36 +1186,53 @@ mod tests {
     #[test]
     fn a_hint_follows_its_field_and_never_answers_for_another() {
         let (a, b) = (String::from("client"), String::from("route"));
-        let mut hint = Hint::default();
+        let hint = Cell::new(Hint::default());
         let mut fields = Fields::new();
         fields.push("code", Value::Int(200));
         fields.push("client", Value::Text(b"10.0.0.1"));
         fields.push("route", Value::Text(b"default"));
-        assert_eq!(
-            fields.get_hinted(&a, &mut hint),
-            Some(Value::Text(b"10.0.0.1"))
-        );
+        assert_eq!(fields.get_hinted(&a, &hint), Some(Value::Text(b"10.0.0.1")));
         // The next record lacks a field: the same name has moved.
         fields.clear();
         fields.push("client", Value::Text(b"10.0.0.2"));
         fields.push("route", Value::Text(b"other"));
-        assert_eq!(
-            fields.get_hinted(&a, &mut hint),
-            Some(Value::Text(b"10.0.0.2"))
-        );
+        assert_eq!(fields.get_hinted(&a, &hint), Some(Value::Text(b"10.0.0.2")));
         // Another name given the same hint is looked up as itself.
-        assert_eq!(
-            fields.get_hinted(&b, &mut hint),
-            Some(Value::Text(b"other"))
-        );
-        assert_eq!(
-            fields.get_hinted(&a, &mut hint),
-            Some(Value::Text(b"10.0.0.2"))
-        );
+        assert_eq!(fields.get_hinted(&b, &hint), Some(Value::Text(b"other")));
+        assert_eq!(fields.get_hinted(&a, &hint), Some(Value::Text(b"10.0.0.2")));
         // And a record without it answers none.
         fields.clear();
         fields.push("route", Value::Text(b"x"));
-        assert_eq!(fields.get_hinted(&a, &mut hint), None);
+        assert_eq!(fields.get_hinted(&a, &hint), None);
+    }
+
+    /// Over random records (fields missing, moved, of other types), the
+    /// hinted lookup answers as the plain one, whether the
+    /// hint hits, finds the field nearby or searches.
+    #[test]
+    fn a_hinted_lookup_answers_as_the_plain_one() {
+        const NAMES: [&str; 6] = ["client", "route", "code", "peer", "path", "id"];
+        let asked: Vec<String> = NAMES.iter().map(|n| n.to_string()).collect();
+        let hints: Vec<Cell<Hint>> = asked.iter().map(|_| Cell::default()).collect();
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut fields = Fields::new();
+        for record in 0..2_000 {
+            fields.clear();
+            for (i, name) in NAMES.iter().enumerate() {
+                match next() % 4 {
+                    0 => {}
+                    1 => fields.push(name, Value::Int(i as i64)),
+                    _ => fields.push(name, Value::Text(b"v")),
+                }
+            }
+            for (name, hint) in asked.iter().zip(&hints) {
+                assert_eq!(
+                    fields.get_hinted(name, hint),
+                    fields.get(name),
+                    "record {record}, {name}"
+                );
+            }
+        }
     }
 
     #[test]
