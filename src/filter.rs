@@ -249,6 +249,32 @@ enum TagPart {
     Container,
 }
 
+impl TagPart {
+    /// The key field that names this part.
+    const fn field(self) -> &'static str {
+        match self {
+            TagPart::Namespace => "kubernetes.namespace_name",
+            TagPart::Pod => "kubernetes.pod_name",
+            TagPart::Container => "kubernetes.container_name",
+        }
+    }
+
+    /// The part of the tag a key field names, if it names one. By length
+    /// and two bytes before any comparison of names: most key fields are
+    /// the record's own, and `downstream_remote_address` is as long as
+    /// two of these.
+    #[inline(always)]
+    fn named(name: &str) -> Option<TagPart> {
+        let part = match name.len() {
+            19 => TagPart::Pod,
+            25 if name.as_bytes().get(11) == Some(&b'n') => TagPart::Namespace,
+            25 => TagPart::Container,
+            _ => return None,
+        };
+        (name.starts_with('k') && name == part.field()).then_some(part)
+    }
+}
+
 /// See [`Filter::limits_read`].
 #[derive(Clone, Copy, Default)]
 struct LimitsRead {
@@ -581,13 +607,7 @@ impl Filter {
             let mut tag_id = None;
             let mut asked = 0;
             let mut lookup = |name: &str| {
-                let part = match name {
-                    "kubernetes.namespace_name" => Some(TagPart::Namespace),
-                    "kubernetes.pod_name" => Some(TagPart::Pod),
-                    "kubernetes.container_name" => Some(TagPart::Container),
-                    _ => None,
-                };
-                if let Some(part) = part {
+                if let Some(part) = TagPart::named(name) {
                     let id = *tag_id
                         .get_or_insert_with(|| route::from_tag(tag, config.tag_prefix.as_bytes()));
                     if let Some((ns, pod, container)) = id {
@@ -1472,6 +1492,34 @@ fn write_members(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick test of a key field's name answers as comparing it with
+    /// every part's.
+    #[test]
+    fn tag_parts_are_named_by_their_fields() {
+        let parts = [TagPart::Namespace, TagPart::Pod, TagPart::Container];
+        let names = [
+            "kubernetes.namespace_name",
+            "kubernetes.pod_name",
+            "kubernetes.container_name",
+            "downstream_remote_address",
+            "downstream_remote_address_ip",
+            "kubernetes.pod_namf",
+            "kubernetes.namespace_namf",
+            "kubernetes.nontainer_name",
+            "kubernetes_container_name",
+            "",
+            "k",
+        ];
+        for name in names {
+            let want = parts.iter().copied().find(|p| p.field() == name);
+            assert_eq!(
+                TagPart::named(name).map(TagPart::field),
+                want.map(TagPart::field),
+                "{name}"
+            );
+        }
+    }
 
     fn run(entry: Entry, record: &str) -> String {
         let filter = Filter::new(Ok(Config::default()));
