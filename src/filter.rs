@@ -279,6 +279,9 @@ impl TagPart {
 #[derive(Clone, Copy, Default)]
 struct LimitsRead {
     any: bool,
+    /// Whether the instance has limits (`[[limit]]`): when not, a record
+    /// looks at its route's only.
+    instance: bool,
     client_paid: bool,
     variables: bool,
 }
@@ -321,6 +324,7 @@ impl Filter {
         let present = || limits.iter().flatten().map(|l| &**l);
         let limits_read = LimitsRead {
             any: present().next().is_some(),
+            instance: limits.first().is_some_and(Option::is_some),
             client_paid: present().any(Limits::reads_client_paid),
             variables: present().any(Limits::dedupes),
         };
@@ -763,7 +767,10 @@ impl Filter {
     ) {
         let (mono_ns, unix_ns) = self.clock.get();
         let clock = WallClock { mono_ns, unix_ns };
-        let slots = [Some(0), route_at.map(|i| i + 1)];
+        let slots = [
+            self.limits_read.instance.then_some(0),
+            route_at.map(|i| i + 1),
+        ];
         for at in slots.into_iter().flatten() {
             let Some(cell) = self.limits.get(at) else {
                 continue;
