@@ -69,12 +69,18 @@ pub struct Fields<'a> {
 
 /// Where [`Fields::get_hinted`] last found a name: the address of the name
 /// asked for (a string that lives as long as the configuration), the
-/// address of the `'static` name that matched it, and its position.
+/// address of the `'static` name that matched it, and its position; and
+/// the same for where it was found before that, in a record laid out
+/// otherwise (a format's lines may come in two layouts, such as Envoy's
+/// HTTP and TCP access logs).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Hint {
     asked: usize,
     found: usize,
     at: u32,
+    /// Where it was found before (the address 0 matches no name).
+    before_found: usize,
+    before_at: u32,
 }
 
 /// One bit for a name's length and one for a mix of its length and first
@@ -214,7 +220,23 @@ impl<'a> Fields<'a> {
     #[inline(never)]
     fn find_hinted(&self, name: &str, hint: &Cell<Hint>) -> usize {
         let h = hint.get();
-        if h.asked == name.as_ptr() as usize {
+        let known = h.asked == name.as_ptr() as usize;
+        if known {
+            // Where it was before: the record is laid out as the one
+            // before the last. The two places swap.
+            let before = h.before_at as usize;
+            if self.list.get(before).is_some_and(|(n, _)| {
+                n.as_ptr() as usize == h.before_found && n.len() == name.len()
+            }) {
+                hint.set(Hint {
+                    found: h.before_found,
+                    at: h.before_at,
+                    before_found: h.found,
+                    before_at: h.at,
+                    ..h
+                });
+                return before;
+            }
             let same = |n: &&str| n.as_ptr() as usize == h.found && n.len() == name.len();
             // Near there in this record (fields a line lacks are absent,
             // which moves the rest by a few): addresses compare without
@@ -225,6 +247,8 @@ impl<'a> Fields<'a> {
                     if self.list.get(i).is_some_and(|(n, _)| same(n)) {
                         hint.set(Hint {
                             at: u32::try_from(i).unwrap_or(u32::MAX),
+                            before_found: h.found,
+                            before_at: h.at,
                             ..h
                         });
                         return i;
@@ -236,10 +260,13 @@ impl<'a> Fields<'a> {
             return usize::MAX;
         };
         if let Some((n, _)) = self.list.get(at) {
+            let (before_found, before_at) = if known { (h.found, h.at) } else { (0, 0) };
             hint.set(Hint {
                 asked: name.as_ptr() as usize,
                 found: n.as_ptr() as usize,
                 at: u32::try_from(at).unwrap_or(u32::MAX),
+                before_found,
+                before_at,
             });
         }
         at
@@ -1200,6 +1227,16 @@ mod tests {
         // Another name given the same hint is looked up as itself.
         assert_eq!(fields.get_hinted(&b, &hint), Some(Value::Text(b"other")));
         assert_eq!(fields.get_hinted(&a, &hint), Some(Value::Text(b"10.0.0.2")));
+        // Two layouts in turn: each finds it where that layout has it.
+        for round in 0..6 {
+            fields.clear();
+            if round % 2 == 0 {
+                fields.push("code", Value::Int(200));
+                fields.push("route", Value::Text(b"default"));
+            }
+            fields.push("client", Value::Text(b"10.0.0.3"));
+            assert_eq!(fields.get_hinted(&a, &hint), Some(Value::Text(b"10.0.0.3")));
+        }
         // And a record without it answers none.
         fields.clear();
         fields.push("route", Value::Text(b"x"));
