@@ -230,8 +230,8 @@ pub struct Filter {
     /// the client paid, and whether any dedupes (which reads a hash of
     /// the message). Neither is computed for a record when `false`.
     limits_read: LimitsRead,
-    /// Where the limits' key fields were found in the last record.
-    hints: [Cell<Hint>; HINTS],
+    /// Where the limits' key fields were found in recent records.
+    hints: [Hint; HINTS],
     /// The host's monotonic and wall clocks at this call (nanoseconds),
     /// set by the ABI before each record.
     clock: Cell<(u64, i64)>,

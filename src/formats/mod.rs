@@ -68,20 +68,22 @@ pub struct Fields<'a> {
 }
 
 /// Where [`Fields::get_hinted`] last found a name: the address of the name
-/// asked for (a string that lives as long as the configuration), the
-/// address of the `'static` name that matched it, and its position; and
-/// the same for where it was found before that, in a record laid out
-/// otherwise (a format's lines may come in two layouts, such as Envoy's
-/// HTTP and TCP access logs).
-#[derive(Clone, Copy, Debug, Default)]
+/// asked for (a string that lives as long as the configuration), and per
+/// number of fields in a record (modulo [`HINT_PLACES`]), the address of
+/// the `'static` name that matched and its position. A format's lines
+/// come in several layouts (Envoy's HTTP and TCP access logs, fields a
+/// line lacks), each with the name at its own place; the number of
+/// fields tells most of them apart. Written through a shared reference:
+/// the filter keeps its hints where it only has one.
+#[derive(Debug, Default)]
 pub struct Hint {
-    asked: usize,
-    found: usize,
-    at: u32,
-    /// Where it was found before (the address 0 matches no name).
-    before_found: usize,
-    before_at: u32,
+    asked: Cell<usize>,
+    /// The address 0 matches no name.
+    places: [Cell<(usize, u32)>; HINT_PLACES],
 }
+
+/// How many places a [`Hint`] remembers.
+const HINT_PLACES: usize = 8;
 
 /// One bit for a name's length and one for a mix of its length and first
 /// and last bytes: a filter in front of the exact name comparison.
@@ -193,21 +195,22 @@ impl<'a> Fields<'a> {
     }
 
     /// As [`Fields::get`], trying first where `hint` says the same name
-    /// was found last time, and updating it. Names are `'static`, so a
-    /// field whose name has the address and length it had when it matched
-    /// still matches, without comparing bytes: the limiter asks for the
-    /// same few names on every record of a format, at the same positions.
-    /// The hint is a `Cell`: it is written only when the field has moved.
+    /// was found last time in a record with as many fields, and updating
+    /// it. Names are `'static`, so a field whose name has the address and
+    /// length it had when it matched still matches, without comparing
+    /// bytes: the limiter asks for the same few names on every record of
+    /// a format, at the same positions.
     #[inline(always)]
-    pub fn get_hinted(&self, name: &str, hint: &Cell<Hint>) -> Option<Value<'a>> {
-        let h = hint.get();
-        let hit = h.asked == name.as_ptr() as usize
+    pub fn get_hinted(&self, name: &str, hint: &Hint) -> Option<Value<'a>> {
+        let place = hint.places.get(self.list.len() % HINT_PLACES);
+        let (found, at) = place.map_or((0, 0), Cell::get);
+        let hit = hint.asked.get() == name.as_ptr() as usize
             && self
                 .list
-                .get(h.at as usize)
-                .is_some_and(|(n, _)| n.as_ptr() as usize == h.found && n.len() == name.len());
+                .get(at as usize)
+                .is_some_and(|(n, _)| n.as_ptr() as usize == found && n.len() == name.len());
         let at = if hit {
-            h.at as usize
+            at as usize
         } else {
             self.find_hinted(name, hint)
         };
@@ -218,57 +221,44 @@ impl<'a> Fields<'a> {
     /// `hint` says: where it is (`usize::MAX` when absent). Out of line,
     /// so that a hit stays a few instructions.
     #[inline(never)]
-    fn find_hinted(&self, name: &str, hint: &Cell<Hint>) -> usize {
-        let h = hint.get();
-        let known = h.asked == name.as_ptr() as usize;
-        if known {
-            // Where it was before: the record is laid out as the one
-            // before the last. The two places swap.
-            let before = h.before_at as usize;
-            if self.list.get(before).is_some_and(|(n, _)| {
-                n.as_ptr() as usize == h.before_found && n.len() == name.len()
-            }) {
-                hint.set(Hint {
-                    found: h.before_found,
-                    at: h.before_at,
-                    before_found: h.found,
-                    before_at: h.at,
-                    ..h
-                });
-                return before;
-            }
-            let same = |n: &&str| n.as_ptr() as usize == h.found && n.len() == name.len();
-            // Near there in this record (fields a line lacks are absent,
-            // which moves the rest by a few): addresses compare without
-            // the bytes, nearest first.
-            let at = h.at as usize;
-            for d in 1..self.list.len() {
-                for i in [at.wrapping_sub(d), at + d] {
-                    if self.list.get(i).is_some_and(|(n, _)| same(n)) {
-                        hint.set(Hint {
-                            at: u32::try_from(i).unwrap_or(u32::MAX),
-                            before_found: h.found,
-                            before_at: h.at,
-                            ..h
-                        });
-                        return i;
-                    }
-                }
+    fn find_hinted(&self, name: &str, hint: &Hint) -> usize {
+        let asked = name.as_ptr() as usize;
+        if hint.asked.get() != asked {
+            hint.asked.set(asked);
+            for place in &hint.places {
+                place.set((0, 0));
             }
         }
-        let Some(at) = self.position(name) else {
+        let Some(place) = hint.places.get(self.list.len() % HINT_PLACES) else {
             return usize::MAX;
         };
-        if let Some((n, _)) = self.list.get(at) {
-            let (before_found, before_at) = if known { (h.found, h.at) } else { (0, 0) };
-            hint.set(Hint {
-                asked: name.as_ptr() as usize,
-                found: n.as_ptr() as usize,
-                at: u32::try_from(at).unwrap_or(u32::MAX),
-                before_found,
-                before_at,
+        // Near where it was in a record with as many fields (or, the first
+        // time, in any other): addresses compare without the bytes,
+        // nearest first.
+        let near = match place.get() {
+            (0, _) => hint.places.iter().map(Cell::get).find(|&(f, _)| f != 0),
+            known => Some(known),
+        };
+        let mut at = None;
+        if let Some((found, last)) = near {
+            let last = last as usize;
+            let matches = |i: usize| {
+                self.list
+                    .get(i)
+                    .is_some_and(|(n, _)| n.as_ptr() as usize == found && n.len() == name.len())
+            };
+            at = (0..self.list.len()).find_map(|d| {
+                [last.wrapping_sub(d), last + d]
+                    .into_iter()
+                    .find(|&i| matches(i))
             });
         }
+        let at = match at.or_else(|| self.position(name)) {
+            Some(at) => at,
+            None => return usize::MAX,
+        };
+        let found = self.list.get(at).map_or(0, |(n, _)| n.as_ptr() as usize);
+        place.set((found, u32::try_from(at).unwrap_or(u32::MAX)));
         at
     }
 
@@ -1213,7 +1203,7 @@ mod tests {
     #[test]
     fn a_hint_follows_its_field_and_never_answers_for_another() {
         let (a, b) = (String::from("client"), String::from("route"));
-        let hint = Cell::new(Hint::default());
+        let hint = Hint::default();
         let mut fields = Fields::new();
         fields.push("code", Value::Int(200));
         fields.push("client", Value::Text(b"10.0.0.1"));
@@ -1250,7 +1240,7 @@ mod tests {
     fn a_hinted_lookup_answers_as_the_plain_one() {
         const NAMES: [&str; 6] = ["client", "route", "code", "peer", "path", "id"];
         let asked: Vec<String> = NAMES.iter().map(|n| n.to_string()).collect();
-        let hints: Vec<Cell<Hint>> = asked.iter().map(|_| Cell::default()).collect();
+        let hints: Vec<Hint> = asked.iter().map(|_| Hint::default()).collect();
         let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
         let mut fields = Fields::new();
         for record in 0..2_000 {
