@@ -1796,6 +1796,21 @@ impl Limiter {
         Probe::Full
     }
 
+    /// The first vacant index position of `hash`'s probe sequence, for a
+    /// key known not to be in the index: [`Limiter::probe`] without the
+    /// comparisons.
+    fn vacancy(&mut self, hash: u64) -> Option<usize> {
+        let mut pos = hash as usize & self.mask;
+        for _ in 0..MAX_PROBE {
+            if self.index.get(pos).copied().unwrap_or(0) == 0 {
+                return Some(pos);
+            }
+            pos = (pos + 1) & self.mask;
+        }
+        self.longest_probe = MAX_PROBE;
+        None
+    }
+
     /// Removes slot `s` from the index, moving later entries of its cluster
     /// back so that no probe sequence is broken.
     fn unindex(&mut self, s: u32) {
@@ -1877,11 +1892,13 @@ impl Limiter {
         } else {
             let victim = self.victim();
             self.evict(victim, now);
-            match self.probe(hash, len, head) {
-                Probe::Vacant(at) => pos = at,
-                // Cannot happen (freeing a position never lengthens a
-                // probe); kept total: the freed slot stays free.
-                _ => return 0,
+            // The key is not in the index (the probe that led here found
+            // a vacancy before it); freeing a position may have moved that
+            // vacancy nearer, never farther.
+            match self.vacancy(hash) {
+                Some(at) => pos = at,
+                // Cannot happen; kept total: the freed slot stays free.
+                None => return 0,
             }
             victim
         };
@@ -1928,13 +1945,15 @@ impl Limiter {
 
     /// Forgets slot `v`, folding what it holds into the overflow key.
     fn evict(&mut self, v: u32, now: u64) {
-        self.fold_messages(v, u64::MAX);
-        let held = self
+        if self.dedupes() {
+            self.fold_messages(v, u64::MAX);
+        }
+        if let Some(held) = self
             .slots
             .get(v as usize)
+            .filter(|s| !s.tally.is_empty())
             .map(|s| s.tally)
-            .unwrap_or_default();
-        if !held.is_empty() {
+        {
             self.add_to_overflow(&Tally { keys: 1, ..held }, now);
         }
         if self.slots.get(v as usize).is_some_and(|s| s.pending) {
