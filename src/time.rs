@@ -365,6 +365,51 @@ pub(crate) fn date_from_days(days: i64) -> (i64, u32, u32) {
     civil_from_days(days)
 }
 
+/// The days since 1970-01-01 that the year of the last [`year_from_days`]
+/// spans, from its first day to the next year's first, and the year.
+/// Records come with their times in order, so most fall in the year of
+/// the one before. The module runs on one thread.
+#[derive(Clone, Copy)]
+struct LastYear {
+    first: i64,
+    next: i64,
+    year: i64,
+}
+
+thread_local! {
+    static LAST_YEAR: Cell<LastYear> = const {
+        Cell::new(LastYear {
+            first: 0,
+            next: 0,
+            year: 0,
+        })
+    };
+}
+
+/// The year of a count of days since 1970-01-01, as [`date_from_days`]
+/// gives it; a day in the same year as the last one asked for costs two
+/// comparisons.
+pub(crate) fn year_from_days(days: i64) -> i64 {
+    let last = LAST_YEAR.with(Cell::get);
+    if (last.first..last.next).contains(&days) {
+        return last.year;
+    }
+    let year = civil_from_days(days).0;
+    // Years 0 to 9999 are remembered (`MIN_SECS`, `MAX_SECS`).
+    if let Ok(y) = u32::try_from(year)
+        && y <= 9999
+    {
+        LAST_YEAR.with(|cell| {
+            cell.set(LastYear {
+                first: days_from_civil(y, 1, 1),
+                next: days_from_civil(y + 1, 1, 1),
+                year,
+            });
+        });
+    }
+    year
+}
+
 // ---------------------------------------------------------------------------
 // Small byte helpers: fixed-width digit fields, without indexing.
 // ---------------------------------------------------------------------------
@@ -673,6 +718,28 @@ pub fn parse_clf(s: &[u8]) -> Option<Timestamp> {
 mod tests {
     use super::*;
     use crate::test_rng::xorshift;
+
+    /// The remembered year answers as the calendar does, for days in
+    /// the same year, near the turn of one, and far apart.
+    #[test]
+    fn year_from_days_agrees_with_the_calendar() {
+        let mut next = xorshift(0x5EED_0001);
+        let mut days = 0i64;
+        for _ in 0..20_000 {
+            let r = next();
+            days = match r % 4 {
+                0 => i64::try_from(r >> 8).unwrap_or(0) % 3_652_425 - 719_528,
+                1 => days + i64::try_from(r >> 8).unwrap_or(0) % 3 - 1,
+                2 => days + i64::try_from(r >> 8).unwrap_or(0) % 800 - 400,
+                _ => days,
+            };
+            days = days.clamp(-719_528, 2_932_896);
+            assert_eq!(year_from_days(days), civil_from_days(days).0, "{days}");
+        }
+        for days in [-719_528, -1, 0, 364, 365, 2_932_896] {
+            assert_eq!(year_from_days(days), civil_from_days(days).0, "{days}");
+        }
+    }
 
     fn rfc(ts: Timestamp) -> String {
         let mut out = Vec::new();

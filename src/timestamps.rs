@@ -989,7 +989,7 @@ fn instant_inline(days: i64, clock: &Clock, offset: i32) -> Result<Timestamp, Ti
 
 /// The reference's year (UTC).
 fn year_of(reference: Timestamp) -> i64 {
-    time::date_from_days(reference.unix_seconds().div_euclid(SECS_PER_DAY)).0
+    time::year_from_days(reference.unix_seconds().div_euclid(SECS_PER_DAY))
 }
 
 /// A year from the reference's neighbourhood as a calendar year (0-9999).
