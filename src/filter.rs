@@ -1089,7 +1089,7 @@ impl<'a> Meant<'a> {
             .flatten();
         if let (Some(l), Parsed::Fields(_)) = (level, parsed) {
             match fields.get("level") {
-                Some(Value::Text(own)) if own == l.as_str().as_bytes() => level = None,
+                Some(Value::Text(own)) if l.is_named(own) => level = None,
                 Some(_) => fields.rename("level", "level_original"),
                 None => {}
             }

@@ -156,6 +156,24 @@ impl Level {
     }
 }
 
+impl Level {
+    /// Whether `text` is exactly the level's name ([`Level::as_str`]):
+    /// each name compared as the constant it is.
+    pub fn is_named(self, text: &[u8]) -> bool {
+        match self {
+            Level::Trace => text == b"trace",
+            Level::Debug => text == b"debug",
+            Level::Info => text == b"info",
+            Level::Notice => text == b"notice",
+            Level::Warning => text == b"warning",
+            Level::Error => text == b"error",
+            Level::Critical => text == b"critical",
+            Level::Alert => text == b"alert",
+            Level::Emergency => text == b"emergency",
+        }
+    }
+}
+
 impl std::fmt::Display for Level {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -630,6 +648,20 @@ pub fn sniff_message(text: &[u8]) -> Option<(Level, Range<usize>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_named` holds exactly each level's own name.
+    #[test]
+    fn is_named_agrees_with_as_str() {
+        for level in Level::ALL {
+            for other in Level::ALL {
+                let name = other.as_str().as_bytes();
+                assert_eq!(level.is_named(name), level == other, "{level} {other}");
+                assert!(!level.is_named(&name[1..]), "{level} {other}");
+            }
+            assert!(!level.is_named(level.as_str().to_uppercase().as_bytes()));
+            assert!(!level.is_named(b""));
+        }
+    }
 
     #[test]
     fn as_str_round_trips_through_from_value() {
