@@ -154,11 +154,10 @@ impl Level {
             Level::Emergency => "emergency",
         }
     }
-}
 
-impl Level {
     /// Whether `text` is exactly the level's name ([`Level::as_str`]):
-    /// each name compared as the constant it is.
+    /// each name compared as the constant it is, which compiles to a few
+    /// word comparisons where comparing with `as_str` calls `memcmp`.
     pub fn is_named(self, text: &[u8]) -> bool {
         match self {
             Level::Trace => text == b"trace",
