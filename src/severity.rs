@@ -1051,11 +1051,9 @@ mod tests {
     #[test]
     fn token_stop_matches_naive_loop() {
         let alphabet = b"aZ0 [\\]\tx:\x80";
-        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..3_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let len = (state % 30) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| {
@@ -1075,11 +1073,9 @@ mod tests {
     #[test]
     fn random_input_is_safe() {
         let alphabet = b"EWIF0123456789 :-[]\\terrorWARNinfo,|+";
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let len = (state % 90) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| {

@@ -2192,11 +2192,9 @@ mod tests {
     #[test]
     fn word_at_a_time_helpers_match_naive_loops() {
         let alphabet = b"aZ_09 =':;<>?\\\"-.x\x80\xff\t";
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..3_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let len = (state % 72) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| {
@@ -2316,12 +2314,10 @@ mod tests {
         ];
         let mut template = Template::new();
         let capacity = template.text.capacity();
-        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..20_000 {
             let mut message = String::new();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let count = (state % 40) as usize;
             for i in 0..count {
                 let r = state.rotate_left(7 * i as u32) ^ (i as u64).wrapping_mul(0x9e37_79b9);

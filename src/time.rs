@@ -1113,11 +1113,9 @@ mod tests {
     /// Every second-aligned time round-trips through both layouts.
     #[test]
     fn round_trip_generated() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = crate::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let secs = MIN_SECS + (state % (MAX_SECS - MIN_SECS + 1) as u64) as i64;
             let digits = (state >> 60) as u8 % 10;
             let unit = FRACTION_UNIT[usize::from(digits)];

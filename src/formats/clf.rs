@@ -496,13 +496,7 @@ mod tests {
     /// Apache writes them and then for JSON, come back as the escaped text.
     #[test]
     fn apache_escaping_matches_naive_reference() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
         let alphabet = ['a', ' ', '"', '\\', '/', 'é'];
         let apache = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
         for _ in 0..3_000 {
