@@ -1112,6 +1112,33 @@ struct Unparsed<'g, 'a> {
     template: Option<(&'g Template, Option<&'a [u8]>)>,
 }
 
+/// The level member, `"level":"<name>"`, of each level (in [`Level::ALL`]'s
+/// order): written as one piece where composing it takes six.
+const LEVEL_MEMBERS: [&[u8]; 9] = [
+    br#""level":"trace""#,
+    br#""level":"debug""#,
+    br#""level":"info""#,
+    br#""level":"notice""#,
+    br#""level":"warning""#,
+    br#""level":"error""#,
+    br#""level":"critical""#,
+    br#""level":"alert""#,
+    br#""level":"emergency""#,
+];
+
+/// [`LEVEL_MEMBERS`] under `schema = "ecs"`.
+const ECS_LEVEL_MEMBERS: [&[u8]; 9] = [
+    br#""log.level":"trace""#,
+    br#""log.level":"debug""#,
+    br#""log.level":"info""#,
+    br#""log.level":"notice""#,
+    br#""log.level":"warning""#,
+    br#""log.level":"error""#,
+    br#""log.level":"critical""#,
+    br#""log.level":"alert""#,
+    br#""log.level":"emergency""#,
+];
+
 /// Writes the level and template members (`level`, `template`,
 /// `template_id`, `error_code`).
 fn write_meaning(
@@ -1126,7 +1153,14 @@ fn write_meaning(
         Schema::Rosetta => name,
     };
     if let Some(l) = level {
-        out.text_member(name("level").as_bytes(), l.as_str().as_bytes());
+        let members = match schema {
+            Schema::Ecs => &ECS_LEVEL_MEMBERS,
+            Schema::Rosetta => &LEVEL_MEMBERS,
+        };
+        match members.get(l as usize) {
+            Some(member) => out.member(member),
+            None => out.text_member(name("level").as_bytes(), l.as_str().as_bytes()),
+        }
     }
     if let Some((t, code)) = template {
         let id = t.id_hex();
@@ -1499,6 +1533,26 @@ fn write_members(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each level's prebuilt member is the one its name and the schema's
+    /// key compose, in the order of [`Level::ALL`].
+    #[test]
+    fn level_members_are_composed_from_the_names() {
+        for (i, level) in Level::ALL.into_iter().enumerate() {
+            assert_eq!(level as usize, i);
+            for (schema, members) in [
+                (Schema::Rosetta, &LEVEL_MEMBERS),
+                (Schema::Ecs, &ECS_LEVEL_MEMBERS),
+            ] {
+                let key = match schema {
+                    Schema::Ecs => schema::ecs_name(schema::MEANING, "level").unwrap(),
+                    Schema::Rosetta => "level",
+                };
+                let want = format!("\"{key}\":\"{}\"", level.as_str());
+                assert_eq!(members[i], want.as_bytes(), "{level:?} {schema:?}");
+            }
+        }
+    }
 
     /// The quick test of a key field's name answers as comparing it with
     /// every part's.

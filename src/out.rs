@@ -130,6 +130,13 @@ impl<'b> Out<'b> {
         self.key_escaped(key.as_bytes());
     }
 
+    /// A whole member, `"key":value`, that is valid JSON text (a constant
+    /// of the caller's).
+    pub fn member(&mut self, member: &[u8]) {
+        self.sep();
+        self.put(member);
+    }
+
     /// Copies a checked input member, `"key":value`, as it is.
     pub fn raw_member(&mut self, span: &[u8]) {
         self.sep();
@@ -245,10 +252,22 @@ impl<'b> Out<'b> {
                 return;
             }
         }
-        let mut text = [0u8; RFC3339_MAX];
-        let len = t.rfc3339_into(&mut text);
+        // Rendered in place, over the old bytes: no zeroed scratch array
+        // to fill and copy from.
+        let end = self.pos + RFC3339_MAX;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        let Some(dst) = self
+            .buf
+            .get_mut(self.pos..end)
+            .and_then(|room| room.first_chunk_mut::<RFC3339_MAX>())
+        else {
+            return;
+        };
+        let len = t.rfc3339_into(dst);
         self.last_time = Some((t, self.pos));
-        self.put(text.get(..len).unwrap_or_default());
+        self.pos += len;
     }
 
     /// One member whose value is a time, as [`Out::values`] writes a
