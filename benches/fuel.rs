@@ -266,6 +266,10 @@ const ROUTED_MEANING: &str = concat!(
     "[[route]]\nname = \"others\"\nnamespace = \"other\"\nparsers = \"auto\"\n",
     "[[route]]\nname = \"sidecars\"\ncontainer = \"istio-proxy\"\nparsers = \"envoy\"\n"
 );
+/// No parser and no meaning: what it costs to take a record in and give
+/// it back.
+const UNPARSED: &str =
+    "parsers = \"none\"\nnormalise_time = false\nlevels = false\ntemplates = false\n";
 /// ingress-nginx with time and level normalised.
 const INGRESS_MEANING: &str = "parsers = \"nginx-ingress\"\ntemplates = false\n";
 /// Application lines with time and level, without and with templates.
@@ -1018,6 +1022,20 @@ fn main() {
             app,
         ),
     ];
+    // The floor under every figure above: the record checked, its line
+    // found and the record written back, with no parser.
+    let unparsed = corpora[0]
+        .lines
+        .iter()
+        .map(|(line, _)| (line.clone(), None))
+        .collect();
+    corpora.push(corpus(
+        "istio-proxy, no parser (`parsers = \"none\"`): the record checked and written back",
+        "rosetta_filter",
+        Some(UNPARSED),
+        TAG,
+        unparsed,
+    ));
     corpora.extend(hostile_corpus());
     report(&corpora);
     steps(
