@@ -586,11 +586,7 @@ fn month_first(
     month: u32,
     reference: Timestamp,
 ) -> Result<Timestamp, TimeError> {
-    c.spaces()?;
-    let day_at = c.at;
-    let day = c.up_to(2)?;
-    c.expect(b' ')?;
-    let clock = clock(c, Seconds::Required, Hour24::Never)?;
+    let (day, day_at, clock) = day_and_clock(c)?;
     let mut offset = 0;
     let mut year = None;
     if c.eat(b' ') {
@@ -608,6 +604,40 @@ fn month_first(
         Some(year) => instant(day_number(year, month, day, day_at)?, &clock, offset),
         None => in_nearest_year(reference, month, day, day_at, &clock, offset),
     }
+}
+
+/// After a month name: ` D[D] HH:MM:SS[.f]` (spaces before the day, which
+/// may be padded with one): the day, where it starts, and the clock.
+/// The common case, ` DD HH:MM:SS`, is checked in two overlapping words;
+/// anything else (a space-padded day, every error) is read by
+/// [`day_and_clock_by_byte`].
+fn day_and_clock(c: &mut Cursor<'_>) -> Result<(u32, usize, Clock), TimeError> {
+    if let (Some(head), Some(hms)) = (word_at(c.text, c.at), word_at(c.text, c.at + 4))
+        && DAY_CLOCK.violations(head) | HMS.violations(hms) == 0
+    {
+        let (day_at, hour_at) = (c.at + 1, c.at + 4);
+        let p = pairs(hms);
+        c.at += 12;
+        let fraction = c.optional_fraction()?;
+        let clock = Clock::checked(
+            [lane(p, 0), lane(p, 3), lane(p, 6)],
+            fraction,
+            hour_at,
+            Hour24::Never,
+        )?;
+        return Ok((lane(pairs(head), 1), day_at, clock));
+    }
+    day_and_clock_by_byte(c)
+}
+
+/// [`day_and_clock`] one byte at a time.
+fn day_and_clock_by_byte(c: &mut Cursor<'_>) -> Result<(u32, usize, Clock), TimeError> {
+    c.spaces()?;
+    let day_at = c.at;
+    let day = c.up_to(2)?;
+    c.expect(b' ')?;
+    let clock = clock(c, Seconds::Required, Hour24::Never)?;
+    Ok((day, day_at, clock))
 }
 
 /// Seconds, milliseconds, microseconds or nanoseconds since 1970 by digit
@@ -679,6 +709,8 @@ impl Clock {
 
 /// `HH:MM:SS`, the shape [`clock`] reads in one word.
 const HMS: Shape = Shape::new(b"99:99:99");
+/// ` DD HH:M`: a two-digit day after a month name, and the clock's start.
+const DAY_CLOCK: Shape = Shape::new(b" 99 99:9");
 
 /// Whether a layout may leave the seconds out (RFC 2822 may).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -931,6 +963,33 @@ const NAMES: [(u32, Name, &[u8]); 19] = [
     (name_key(b"sat"), Name::Day, b"urday"),
     (name_key(b"sun"), Name::Day, b"day"),
 ];
+
+/// The multiplier that gives each of [`NAMES`]' keys a slot of its own
+/// among 32 (see [`name_slot`]).
+const NAME_MULTIPLIER: u32 = 0xf024_b4a8;
+
+/// The slot of a name key: the top five bits of the key times
+/// [`NAME_MULTIPLIER`].
+const fn name_slot(key: u32) -> usize {
+    (key.wrapping_mul(NAME_MULTIPLIER) >> 27) as usize
+}
+
+/// The index in [`NAMES`] of the name in each slot: a name is found with
+/// one multiplication and one comparison instead of a search of the list.
+/// Built at compile time, which fails if two names share a slot (the
+/// indexing runs only then: a slot is below 32 by construction).
+#[allow(clippy::indexing_slicing)]
+const NAME_SLOTS: [Option<u8>; 32] = {
+    let mut slots = [None; 32];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let slot = name_slot(NAMES[i].0);
+        assert!(slots[slot].is_none(), "two names share a slot");
+        slots[slot] = Some(i as u8);
+        i += 1;
+    }
+    slots
+};
 
 /// Days since 1970-01-01 of a date, after checking the day against its
 /// month (the month is already 1 to 12 and the year 0 to 9999).
@@ -1302,7 +1361,9 @@ impl<'a> Cursor<'a> {
         let &[a, b, c] = self.rest().first_chunk::<3>()?;
         // `| 0x20` lowercases ASCII letters, and no other byte becomes one.
         let key = u32::from_le_bytes([a, b, c, 0]) | 0x0020_2020;
-        let &(_, name, rest_of_full) = NAMES.iter().find(|(k, _, _)| *k == key)?;
+        let slot = NAME_SLOTS.get(name_slot(key)).copied().flatten()?;
+        let &(_, name, rest_of_full) =
+            NAMES.get(usize::from(slot)).filter(|(k, _, _)| *k == key)?;
         self.at += 3;
         let rest = self.rest();
         let continues = rest
@@ -1746,6 +1807,63 @@ mod tests {
 
     /// The reference most cases use: shortly after the times they carry.
     const REF: &str = "2018-09-17T12:19:30Z";
+
+    /// `day_and_clock` reads what follows a month name as
+    /// `day_and_clock_by_byte` does, and stops at the same byte: every
+    /// byte of ` DD HH:MM:SS.ffffff YYYY` replaced by a digit, a space, a
+    /// separator or a letter, every day from 00 to 99, padded days, and
+    /// texts cut short.
+    #[test]
+    fn day_and_clock_word_and_bytes_agree() {
+        let mut values: Vec<Vec<u8>> = Vec::new();
+        for day in 0..100u32 {
+            values.push(format!(" {day:02} 08:48:51 2026").into_bytes());
+            values.push(format!("  {} 08:48:51", day % 10).into_bytes());
+        }
+        let base = b" 27 23:59:60.123456 2026";
+        for i in 0..base.len() {
+            for b in [b'0', b'9', b':', b'.', b' ', b'a', 0x2f, 0x3a, 0xb0] {
+                let mut v = base.to_vec();
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = b;
+                }
+                values.push(v);
+            }
+        }
+        for len in 0..=base.len() {
+            values.push(base.get(..len).unwrap().to_vec());
+        }
+        for v in &values {
+            let mut word = Cursor::new(v);
+            let mut bytes = Cursor::new(v);
+            let got = day_and_clock(&mut word);
+            let want = day_and_clock_by_byte(&mut bytes);
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(v));
+            if want.is_ok() {
+                assert_eq!(word.at, bytes.at, "{:?}", String::from_utf8_lossy(v));
+            }
+        }
+    }
+
+    /// The slot table finds each name as a search of the list does, for
+    /// every three letters in any case and for bytes around the letters.
+    #[test]
+    fn name_slots_find_what_the_list_holds() {
+        let bytes: Vec<u8> = (b'a'..=b'z')
+            .chain(b'A'..=b'Z')
+            .chain([b'@', b'[', 0])
+            .collect();
+        for &a in &bytes {
+            for &b in &bytes {
+                for &c in &bytes {
+                    let text = [a, b, c];
+                    let key = u32::from_le_bytes([a, b, c, 0]) | 0x0020_2020;
+                    let want = NAMES.iter().find(|(k, _, _)| *k == key).map(|n| n.1);
+                    assert_eq!(Cursor::new(&text).name(), want, "{text:?}");
+                }
+            }
+        }
+    }
 
     /// `clock` reads a time of day as `clock_by_byte` does, and stops at
     /// the same byte, for every value near `HH:MM:SS`: each byte of a
