@@ -532,13 +532,38 @@ fn clf_by_byte(text: &[u8]) -> Result<Timestamp, TimeError> {
 fn klog(text: &[u8], start: usize, reference: Timestamp) -> Result<Timestamp, TimeError> {
     let mut c = Cursor::new(text);
     c.at = start;
+    let (month, day, day_at) = month_day(&mut c)?;
+    let clock = clock(&mut c, Seconds::Required, Hour24::Never)?;
+    c.end()?;
+    in_nearest_year(reference, month, day, day_at, &clock, 0)
+}
+
+/// klog's `MMDD ` before the clock: the month, the day and where the day
+/// starts. The common case is checked in one word with the clock's first
+/// bytes (`MMDD HH:`); anything else (every error) is read by
+/// [`month_day_by_byte`].
+fn month_day(c: &mut Cursor<'_>) -> Result<(u32, u32, usize), TimeError> {
+    if let Some(word) = word_at(c.text, c.at)
+        && KLOG_DATE.violations(word) == 0
+    {
+        let p = pairs(word);
+        let month = lane(p, 0);
+        if (1..=12).contains(&month) {
+            let day_at = c.at + 2;
+            c.at += 5;
+            return Ok((month, lane(p, 2), day_at));
+        }
+    }
+    month_day_by_byte(c)
+}
+
+/// [`month_day`] one byte at a time.
+fn month_day_by_byte(c: &mut Cursor<'_>) -> Result<(u32, u32, usize), TimeError> {
     let month = c.month_number()?;
     let day_at = c.at;
     let day = c.fixed::<2>()?;
     c.expect(b' ')?;
-    let clock = clock(&mut c, Seconds::Required, Hour24::Never)?;
-    c.end()?;
-    in_nearest_year(reference, month, day, day_at, &clock, 0)
+    Ok((month, day, day_at))
 }
 
 /// A value that starts with a letter: a day name (RFC 2822, `asctime`) or
@@ -709,6 +734,8 @@ impl Clock {
 
 /// `HH:MM:SS`, the shape [`clock`] reads in one word.
 const HMS: Shape = Shape::new(b"99:99:99");
+/// `MMDD HH:`: klog's month and day, and the clock's start.
+const KLOG_DATE: Shape = Shape::new(b"9999 99:");
 /// ` DD HH:M`: a two-digit day after a month name, and the clock's start.
 const DAY_CLOCK: Shape = Shape::new(b" 99 99:9");
 
@@ -1838,6 +1865,41 @@ mod tests {
             let mut bytes = Cursor::new(v);
             let got = day_and_clock(&mut word);
             let want = day_and_clock_by_byte(&mut bytes);
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(v));
+            if want.is_ok() {
+                assert_eq!(word.at, bytes.at, "{:?}", String::from_utf8_lossy(v));
+            }
+        }
+    }
+
+    /// `month_day` reads klog's `MMDD ` as `month_day_by_byte` does, and
+    /// stops at the same byte: every month and day from 00 to 99, each
+    /// byte of `1127 08:42:32` replaced, and texts cut short.
+    #[test]
+    fn month_day_word_and_bytes_agree() {
+        let mut values: Vec<Vec<u8>> = Vec::new();
+        for n in 0..100u32 {
+            values.push(format!("{n:02}27 08:42:32").into_bytes());
+            values.push(format!("11{n:02} 08:42:32").into_bytes());
+        }
+        let base = b"1127 08:42:32.376349";
+        for i in 0..base.len() {
+            for b in [b'0', b'9', b':', b'.', b' ', b'a', 0x2f, 0x3a, 0xb0] {
+                let mut v = base.to_vec();
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = b;
+                }
+                values.push(v);
+            }
+        }
+        for len in 0..=base.len() {
+            values.push(base.get(..len).unwrap().to_vec());
+        }
+        for v in &values {
+            let mut word = Cursor::new(v);
+            let mut bytes = Cursor::new(v);
+            let got = month_day(&mut word);
+            let want = month_day_by_byte(&mut bytes);
             assert_eq!(got, want, "{:?}", String::from_utf8_lossy(v));
             if want.is_ok() {
                 assert_eq!(word.at, bytes.at, "{:?}", String::from_utf8_lossy(v));
