@@ -40,7 +40,7 @@ use crate::time::Timestamp;
 use crate::timestamps::{self, TimeError};
 
 /// The fields a level is read from, in order.
-pub const LEVEL_FIELDS: &[&str] = &["level", "severity", "lvl", "loglevel", "log_level"];
+pub const LEVEL_FIELDS: [&str; 5] = ["level", "severity", "lvl", "loglevel", "log_level"];
 /// The fields holding an HTTP status.
 pub const STATUS_FIELDS: &[&str] = &["response_code", "code", "status"];
 /// The fields holding the free-text message.
@@ -58,7 +58,7 @@ pub const TIME_FIELDS: &[&str] = &[
 
 /// The bits of each list of names: a record none of whose names shares
 /// them skips the list's lookups.
-const LEVEL_BITS: (u64, u64) = names_bits(LEVEL_FIELDS);
+const LEVEL_BITS: (u64, u64) = names_bits(&LEVEL_FIELDS);
 const STATUS_BITS: (u64, u64) = names_bits(STATUS_FIELDS);
 const MESSAGE_BITS: (u64, u64) = names_bits(MESSAGE_FIELDS);
 const PRI_BITS: (u64, u64) = names_bits(&["pri"]);
@@ -167,20 +167,17 @@ pub fn level_of<'a>(
     }
     let klog = matches!(parsed, Parsed::Fields(f) if f == crate::formats::klog::KLOG);
     if may_hold(parsed, fields, pairs, LEVEL_BITS) {
-        for &name in LEVEL_FIELDS {
-            let level = match lookup(parsed, fields, pairs, name, scratch) {
-                Some(Value::Text(v) | Value::Decimal(v)) => match (klog, v) {
-                    (true, [letter]) => severity::from_klog_letter(*letter),
-                    _ => severity::from_value(v),
-                },
-                Some(Value::Int(n)) => u8::try_from(n)
-                    .ok()
-                    .and_then(|n| severity::from_value(n.to_string().as_bytes())),
-                _ => None,
-            };
-            if level.is_some() {
-                return level;
-            }
+        // Name by name, each a constant where the lookup is inlined: a
+        // loop over the list compares the names with `memcmp`.
+        let [a, b, c, d, e] = LEVEL_FIELDS;
+        let mut level_in = |name| level_field(parsed, fields, pairs, name, klog, scratch);
+        let level = level_in(a)
+            .or_else(|| level_in(b))
+            .or_else(|| level_in(c))
+            .or_else(|| level_in(d))
+            .or_else(|| level_in(e));
+        if level.is_some() {
+            return level;
         }
     }
     if may_hold(parsed, fields, pairs, PRI_BITS)
@@ -198,6 +195,28 @@ pub fn level_of<'a>(
     message_of(parsed, fields, pairs, scratch)
         .and_then(severity::sniff_message)
         .map(|(level, _)| level)
+}
+
+/// The level a field called `name` gives, if it is there and says one.
+#[inline(always)]
+fn level_field<'a>(
+    parsed: Parsed<'a>,
+    fields: &Fields<'a>,
+    pairs: &Pairs<'a>,
+    name: &str,
+    klog: bool,
+    scratch: &mut Vec<Member<'a>>,
+) -> Option<Level> {
+    match lookup(parsed, fields, pairs, name, scratch) {
+        Some(Value::Text(v) | Value::Decimal(v)) => match (klog, v) {
+            (true, [letter]) => severity::from_klog_letter(*letter),
+            _ => severity::from_value(v),
+        },
+        Some(Value::Int(n)) => u8::try_from(n)
+            .ok()
+            .and_then(|n| severity::from_value(n.to_string().as_bytes())),
+        _ => None,
+    }
 }
 
 /// The record's free-text message, escaped JSON string content.
