@@ -1214,7 +1214,7 @@ fn line_member(members: &[Member<'_>], config: &Config) -> Option<usize> {
     let find = |key: &[u8]| {
         members
             .iter()
-            .position(|m| m.key == key && m.kind == Kind::String)
+            .position(|m| crate::scan::same(m.key, key) && m.kind == Kind::String)
     };
     find(config.log_key.as_bytes()).or_else(|| find(b"message"))
 }

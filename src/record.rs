@@ -211,7 +211,9 @@ fn walk<'a>(
         let (kind, value, end) = if input.get(pos) == Some(&b'"') {
             let content = pos + 1;
             let close = match &mut index {
-                Some((wanted, quotes)) if quotes.member.is_none() && key == *wanted => {
+                Some((wanted, quotes))
+                    if quotes.member.is_none() && crate::scan::same(key, wanted) =>
+                {
                     let mut sink = Recorder {
                         at: &mut quotes.at,
                         content,

@@ -1057,7 +1057,11 @@ pub(crate) fn find_str(line: &[u8], from: usize, to: usize, needle: &[u8]) -> Op
     let to = to.min(line.len());
     let mut at = from;
     while let Some(p) = crate::scan::find_in(line, at, to, first) {
-        if line.get(p..p + needle.len()) == Some(needle) && p + needle.len() <= to {
+        if p + needle.len() <= to
+            && line
+                .get(p..p + needle.len())
+                .is_some_and(|found| crate::scan::same(found, needle))
+        {
             return Some(p);
         }
         at = p + 1;
