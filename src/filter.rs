@@ -1163,9 +1163,13 @@ fn write_meaning(
         }
     }
     if let Some((t, code)) = template {
-        let id = t.id_hex();
-        out.text_member(name("template").as_bytes(), t.text());
-        out.text_member(name("template_id").as_bytes(), &id);
+        // Both schemas name these two `template` and `template_id`.
+        out.text_members(
+            b"\"template\":\"",
+            t.text(),
+            b"\",\"template_id\":\"",
+            &t.id_hex(),
+        );
         if let Some(code) = code {
             out.text_member(name("error_code").as_bytes(), code);
         }
@@ -1551,6 +1555,15 @@ mod tests {
                 let want = format!("\"{key}\":\"{}\"", level.as_str());
                 assert_eq!(members[i], want.as_bytes(), "{level:?} {schema:?}");
             }
+        }
+    }
+
+    /// `write_meaning` writes `template` and `template_id` under these
+    /// names in both schemas.
+    #[test]
+    fn template_members_keep_their_names_under_ecs() {
+        for name in ["template", "template_id"] {
+            assert_eq!(schema::ecs_name(schema::MEANING, name), None, "{name}");
         }
     }
 

@@ -317,6 +317,54 @@ impl<'b> Out<'b> {
         self.comma = true;
     }
 
+    /// Two members whose values are text that needs no escaping, written
+    /// as one piece: `open` is the first's `"name":"`, `between` closes
+    /// its value and opens the second's (`","name":"`). One bounds check
+    /// where the buffer already reaches past them, as [`Out::text_member`]
+    /// does for one; a message's `template` and `template_id` go out so.
+    pub fn text_members<const O: usize, const B: usize, const S: usize>(
+        &mut self,
+        open: &[u8; O],
+        first: &[u8],
+        between: &[u8; B],
+        second: &[u8; S],
+    ) {
+        let comma = usize::from(self.comma);
+        let end = self.pos + comma + O + first.len() + B + S + 1;
+        let Some(dst) = self.buf.get_mut(self.pos..end) else {
+            // Past the end of what earlier records wrote: piece by piece.
+            self.sep();
+            self.put(open);
+            self.put(first);
+            self.put(between);
+            self.put(second);
+            self.byte(b'"');
+            return;
+        };
+        // `dst` is exactly as long as the pieces: none of these checks
+        // fails.
+        if let Some((open_at, rest)) = dst.split_at_mut_checked(comma + O)
+            && let Some((first_at, rest)) = rest.split_at_mut_checked(first.len())
+            && let Some((between_at, rest)) = rest.split_first_chunk_mut::<B>()
+            && let Some((second_at, [quote])) = rest.split_first_chunk_mut::<S>()
+        {
+            // The comma, if any, then `open` (over the comma when there
+            // is none).
+            if let Some(c) = open_at.first_mut() {
+                *c = b',';
+            }
+            if let Some(o) = open_at.last_chunk_mut::<O>() {
+                *o = *open;
+            }
+            first_at.copy_from_slice(first);
+            *between_at = *between;
+            *second_at = *second;
+            *quote = b'"';
+        }
+        self.pos = end;
+        self.comma = true;
+    }
+
     /// Members already rendered by [`Rendered`], each starting with its
     /// comma (dropped here when nothing precedes it): one bulk copy.
     pub fn rendered(&mut self, members: &[u8]) {
@@ -695,6 +743,47 @@ mod tests {
         let mut out = Out::resume(&mut buf, at, true);
         out.bool("b", false);
         assert_eq!(out.finish(), br#"{"m":1,"b":false}"#);
+    }
+
+    /// Two members written as one piece come out as two written one by
+    /// one, first or not, over a buffer that holds more or fewer bytes of
+    /// an earlier record than they need.
+    #[test]
+    fn text_members_match_two_text_members() {
+        let mut next = crate::test_rng::xorshift(0x51a7_e5ee_d000_0001);
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        for _ in 0..2_000 {
+            let r = next();
+            let first = "t".repeat((r % 90) as usize);
+            let second: [u8; 16] = *b"0123456789abcdef";
+            let leading = r >> 8 & 1 == 1;
+            let old = "o".repeat((r >> 16) as usize % 200);
+            for buf in [&mut fast, &mut slow] {
+                let mut out = Out::begin(buf, 8);
+                out.str("old", &old);
+                out.finish();
+            }
+            let mut out = Out::begin(&mut fast, 0);
+            if leading {
+                out.bool("a", true);
+            }
+            out.text_members(
+                b"\"first\":\"",
+                first.as_bytes(),
+                b"\",\"second\":\"",
+                &second,
+            );
+            out.bool("z", false);
+            let fast_text = out.finish().to_vec();
+            let mut out = Out::begin(&mut slow, 0);
+            if leading {
+                out.bool("a", true);
+            }
+            out.text_member(b"first", first.as_bytes());
+            out.text_member(b"second", &second);
+            out.bool("z", false);
+            assert_eq!(fast_text, out.finish(), "{first} after {old}");
+        }
     }
 
     #[test]
