@@ -343,30 +343,35 @@ const fn zero_exact(x: u64) -> u64 {
     !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
 }
 
-/// `0x80` in bytes of `x` below `n` (`n <= 0x80`); the lowest flag is
-/// exact, higher ones may be false (a borrow), which is enough to find the
-/// first match.
+/// The special-byte tests on `x`, where `y` holds the byte before each
+/// byte of `x` (`x` read one byte earlier), before non-ASCII bytes are set
+/// apart: `(marks, doubled)`, where a byte's `0x80` is set
+///
+/// - in `marks` for `0x30..=0x3f` and `'` (XOR with `0x37` maps exactly
+///   these to `0x00..=0x10`, so one test finds digits, `=` and `'`, and
+///   lets `:`, `;`, `<`, `>`, `?` through: false alarms the pass copies)
+///   and for `\`, which starts every escape, `"` included;
+/// - in `doubled` for a space after a space: a byte OR the byte before it
+///   is at most 0x20 only when both are spaces, as JSON string content has
+///   no control bytes (and never 0x00);
+///
+/// and may be set in others: after a byte that matched (a borrow), and in
+/// non-ASCII bytes. No special byte is missed, so a window with no flag in
+/// either word holds none, and most windows are skipped on this test
+/// alone; [`exact`] sets the non-ASCII bytes apart where one is flagged.
 #[inline(always)]
-const fn below(x: u64, n: u8) -> u64 {
-    x.wrapping_sub(splat(n)) & !x
+fn loose(x: u64, y: u64) -> (u64, u64) {
+    let marks = (x ^ splat(0x37)).wrapping_sub(splat(0x11)) | (x ^ splat(b'\\')).wrapping_sub(ONES);
+    let doubled = (x | y).wrapping_sub(splat(0x21));
+    (marks, doubled)
 }
 
-/// Flags (`0x80`, the lowest one exact) of the special bytes in `x`, where
-/// `y` holds the byte before each byte of `x` (`x` read one byte earlier):
-///
-/// - `0x30..=0x3f` and `'`: XOR with `0x37` maps exactly these to
-///   `0x00..=0x10`, so one test finds digits, `=` and `'` (and lets `:`,
-///   `;`, `<`, `>`, `?` through: false alarms the pass copies);
-/// - `\`, which starts every escape, `"` included;
-/// - a space after a space: a byte OR the byte before it is at most 0x20
-///   only when both are spaces, as JSON string content has no control bytes
-///   (and never 0x00).
+/// Flags (`0x80`, the lowest one exact) of the special bytes in `x`, from
+/// [`loose`]'s tests on `x` and `y`: without the non-ASCII bytes, which a
+/// subtraction flags when their high bit survives it.
 #[inline(always)]
-fn special(x: u64, y: u64) -> u64 {
-    let ranges = below(x ^ splat(0x37), 0x11);
-    let backslash = below(x ^ splat(b'\\'), 1);
-    let doubled = below(x | y, 0x21);
-    (ranges | backslash | doubled) & HIGH
+fn exact(x: u64, y: u64, (marks, doubled): (u64, u64)) -> u64 {
+    (marks & !x | doubled & !(x | y)) & HIGH
 }
 
 /// Whether `b` (after `previous`) is a special byte: a digit, `'`, `\`,
@@ -377,8 +382,8 @@ fn is_special(b: u8, previous: u8) -> bool {
 }
 
 /// The first special byte flagged in `flags` for the word `x` (with the
-/// bytes before in `y`, as for [`special`]), checked byte by byte: the
-/// tests of [`special`] are exact only for their lowest flag, and also flag
+/// bytes before in `y`, as for [`loose`]), checked byte by byte: the
+/// flags of [`exact`] are exact only for their lowest flag, and also flag
 /// `:` `;` `<` `>` `?`, so each candidate is confirmed by its value. Its
 /// offset in `x`, and the byte.
 #[inline(always)]
@@ -404,23 +409,31 @@ fn word_at(window: &[u8; 17], at: usize) -> u64 {
         .map_or(0, |w| u64::from_le_bytes(*w))
 }
 
+/// Masks of the two words of a window (bytes 1..9 and 9..17) that keep
+/// all but the first `skip` (`skip < 16`) of its 16 bytes.
+#[inline(always)]
+fn keep(skip: usize) -> (u64, u64) {
+    if skip >= 8 {
+        (0, !0u64 << (8 * (skip - 8)))
+    } else {
+        (!0u64 << (8 * skip), !0)
+    }
+}
+
 /// The first special byte of the 16 bytes that follow the first byte of
 /// `window` (the byte before them), skipping the first `skip` of them
-/// (`skip < 16`): its offset among the 16, and the byte.
+/// (`skip < 16`): its offset among the 16, and the byte. Most windows have
+/// none, and are told by [`loose`]'s tests alone.
 #[inline(always)]
 fn window_special(window: &[u8; 17], skip: usize) -> Option<(usize, u8)> {
     let (y0, x0) = (word_at(window, 0), word_at(window, 1));
     let (y1, x1) = (word_at(window, 8), word_at(window, 9));
-    let (mut f0, mut f1) = (special(x0, y0), special(x1, y1));
-    if skip >= 8 {
-        f0 = 0;
-        f1 &= !0u64 << (8 * (skip - 8));
-    } else {
-        f0 &= !0u64 << (8 * skip);
-    }
-    if f0 | f1 == 0 {
+    let (t0, t1) = (loose(x0, y0), loose(x1, y1));
+    let (keep0, keep1) = keep(skip);
+    if ((t0.0 | t0.1) & keep0 | (t1.0 | t1.1) & keep1) & HIGH == 0 {
         return None;
     }
+    let (f0, f1) = (exact(x0, y0, t0) & keep0, exact(x1, y1, t1) & keep1);
     first_special(x0, y0, f0).or_else(|| first_special(x1, y1, f1).map(|(i, b)| (i + 8, b)))
 }
 
@@ -2246,6 +2259,37 @@ mod tests {
                     .find(|&i| !text[i].is_ascii_digit())
                     .unwrap_or(naive_end);
                 assert_eq!(found.digits, naive_word_digits, "{text:?} from {from}");
+            }
+        }
+    }
+
+    /// [`loose`] flags every special byte of a word, non-ASCII bytes
+    /// around or not, and [`exact`]'s lowest flag is the first special
+    /// byte, as a byte-by-byte test says.
+    #[test]
+    fn loose_flags_every_special_byte_and_exact_the_first() {
+        let alphabet = b"aZ_09 =':;<>?\\\"-.x\x80\xb0\xbc\xe9\xff\t!";
+        let mut next = crate::test_rng::xorshift(0x0123_4567_89ab_cdef);
+        for _ in 0..100_000 {
+            let r = next();
+            let bytes: [u8; 9] = std::array::from_fn(|i| {
+                alphabet[((r >> (6 * i)) % alphabet.len() as u64) as usize]
+            });
+            let y = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+            let x = u64::from_le_bytes(bytes[1..].try_into().unwrap());
+            let (marks, doubled) = loose(x, y);
+            let first = (0..8).find(|&i| is_special(bytes[i + 1], bytes[i]));
+            for i in 0..8 {
+                if is_special(bytes[i + 1], bytes[i]) {
+                    assert_ne!((marks | doubled) >> (8 * i) & 0x80, 0, "{bytes:?} at {i}");
+                }
+            }
+            let flags = exact(x, y, (marks, doubled));
+            let lowest = (flags != 0).then(|| flags.trailing_zeros() as usize / 8);
+            let exact_first = first_special(x, y, flags).map(|(i, _)| i);
+            assert_eq!(exact_first, first, "{bytes:?}");
+            if let Some(first) = first {
+                assert!(lowest.is_some_and(|l| l <= first), "{bytes:?}");
             }
         }
     }
