@@ -878,41 +878,36 @@ const K0: u64 = 0x9E37_79B9_7F4A_7C15;
 const K1: u64 = 0xBF58_476D_1CE4_E5B9;
 const K2: u64 = 0x94D0_49BB_1331_11EB;
 
-/// The seeded 64-bit hash of a key: a multiply-xorshift over eight-byte
-/// words (the last one zero-padded, the length mixed in first), finished
-/// with splitmix64's mixer.
+/// The seeded 64-bit hash of a key: its length and the seed, then each of
+/// its eight-byte words (the last one zero-padded, and at least two
+/// words, so that a short key's hash takes a fixed number of steps) folded
+/// in by [`mix`]. The index takes its position from the hash's top bits
+/// ([`Limiter::home`]), which depend on every bit of the key.
 ///
 /// Not cryptographic: it is cheap (about ten instructions per eight bytes)
 /// and seeded per filter instance, which is what stops an attacker from
 /// computing colliding keys in advance. Keys are compared byte for byte as
 /// well, so a collision never merges two keys; it only lengthens a probe,
 /// and probes are bounded by [`MAX_PROBE`].
-#[inline(always)]
 pub fn key_hash(seed: u64, key: &[u8]) -> u64 {
-    let mut h = seed ^ (key.len() as u64).wrapping_mul(K0);
-    let mut chunks = key.chunks_exact(8);
-    for c in &mut chunks {
-        h = mix(h, load(c));
+    let words = key.len().div_ceil(8).max(2);
+    let mut h = seed ^ key.len() as u64;
+    for i in 0..words {
+        let bytes = key.get(i * 8..).unwrap_or_default();
+        h = mix(h, word(bytes.get(..8).unwrap_or(bytes)));
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        h = mix(h, word(rest));
-    }
-    finish(h)
+    h
 }
 
-/// One word into a hash state.
+/// One word into a hash state: the word folded in, the state's high half
+/// folded onto its low half, then a multiply by an odd constant. Folding
+/// before the multiply gives every bit of the word a say, through the
+/// multiply's carries, in the bits above it, and none (not even the top
+/// bit) a fixed effect on the result that a later word could cancel.
 #[inline(always)]
 fn mix(h: u64, w: u64) -> u64 {
-    let h = (h ^ w).wrapping_mul(K1);
-    h ^ (h >> 29)
-}
-
-/// A hash state's final mix (splitmix64's).
-#[inline(always)]
-fn finish(h: u64) -> u64 {
-    let h = (h ^ (h >> 32)).wrapping_mul(K2);
-    h ^ (h >> 29)
+    let x = h ^ w;
+    (x ^ (x >> 32)).wrapping_mul(K1)
 }
 
 /// The two words of a key of at most 16 bytes, zero-padded, read with at
@@ -1507,6 +1502,8 @@ pub struct Limiter {
     messages: Vec<[Message; DEDUPE_MESSAGES]>,
     index: Vec<u32>,
     mask: usize,
+    /// 64 less the index size's bits: [`Limiter::home`]'s shift.
+    shift: u32,
     hand: u32,
     pend: Ends,
     capacity: usize,
@@ -1592,6 +1589,7 @@ impl Limiter {
             messages: Vec::new(),
             index: vec![0; size],
             mask: size - 1,
+            shift: 64 - size.trailing_zeros(),
             hand: 0,
             pend: Ends::default(),
             capacity,
@@ -1701,17 +1699,11 @@ impl Limiter {
     #[inline(always)]
     fn hash(&mut self, key: &[u8]) -> (u64, [u64; 2]) {
         let len = key.len();
-        let mut h = self.seed ^ (len as u64).wrapping_mul(K0);
+        let mut h = self.seed ^ len as u64;
         if len <= 16 {
             // Most keys (an IPv4 address, a short name): straight-line.
             let (w0, w1) = short_words(key);
-            if len > 0 {
-                h = mix(h, w0);
-            }
-            if len > 8 {
-                h = mix(h, w1);
-            }
-            return (finish(h), [w0, w1]);
+            return (mix(mix(h, w0), w1), [w0, w1]);
         }
         let mut head = [0u64; 2];
         let mut at = 0;
@@ -1731,7 +1723,7 @@ impl Limiter {
             self.keep(&mut head, n, w);
             h = mix(h, w);
         }
-        (finish(h), head)
+        (h, head)
     }
 
     /// Keeps word `n` of a key being hashed.
@@ -1770,11 +1762,18 @@ impl Limiter {
         stored.iter().zip(&self.tail).take(n).all(|(a, b)| a == b)
     }
 
+    /// The index position where the probe for a key hashed as `hash`
+    /// starts: the hash's top bits, which depend on all of the key.
+    #[inline(always)]
+    fn home(&self, hash: u64) -> usize {
+        (hash >> self.shift) as usize
+    }
+
     /// Finds the key [`Limiter::hash`] read (`len` bytes, hashed as
     /// `hash`) in the index.
     #[inline(always)]
     fn probe(&mut self, hash: u64, len: usize, head: [u64; 2]) -> Probe {
-        let mut pos = hash as usize & self.mask;
+        let mut pos = self.home(hash);
         for step in 0..MAX_PROBE {
             let s = self.index.get(pos).copied().unwrap_or(0);
             if s == 0 {
@@ -1800,7 +1799,7 @@ impl Limiter {
     /// key known not to be in the index: [`Limiter::probe`] without the
     /// comparisons.
     fn vacancy(&mut self, hash: u64) -> Option<usize> {
-        let mut pos = hash as usize & self.mask;
+        let mut pos = self.home(hash);
         for _ in 0..MAX_PROBE {
             if self.index.get(pos).copied().unwrap_or(0) == 0 {
                 return Some(pos);
@@ -1817,7 +1816,7 @@ impl Limiter {
         let Some(hash) = self.slots.get(s as usize).map(|slot| slot.hash) else {
             return;
         };
-        let mut hole = hash as usize & self.mask;
+        let mut hole = self.home(hash);
         let mut found = false;
         for _ in 0..MAX_PROBE {
             if self.index.get(hole).copied() == Some(s) {
@@ -1836,7 +1835,7 @@ impl Limiter {
             if t == 0 {
                 break;
             }
-            let home = self.slots.get(t as usize).map_or(0, |x| x.hash as usize) & self.mask;
+            let home = self.slots.get(t as usize).map_or(0, |x| self.home(x.hash));
             // `t` may move to the hole when the hole lies between its home
             // and where it is now.
             if (j.wrapping_sub(home) & self.mask) >= (j.wrapping_sub(hole) & self.mask) {
@@ -3604,6 +3603,31 @@ mod tests {
             assert_eq!(head, [words[0], words[1]], "length {len}");
             let tail = tail_words(len);
             assert_eq!(&lim.tail[..tail], &words[2..2 + tail], "length {len}");
+        }
+    }
+
+    /// The same over random keys of random lengths and bytes, with the
+    /// limiter's own seed and others.
+    #[test]
+    fn the_fast_hash_is_key_hash_on_random_keys() {
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
+        for round in 0..20_000 {
+            let mut lim = Limiter::new(spec("l", "{k}"), next());
+            let len = match round % 3 {
+                0 => (next() % 17) as usize,
+                1 => (next() % 40) as usize,
+                _ => (next() % 300) as usize,
+            };
+            let key: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let (hash, head) = lim.hash(&key);
+            assert_eq!(hash, key_hash(lim.seed, &key), "{key:?}");
+            let mut padded = key.clone();
+            padded.resize(len.div_ceil(8).max(2) * 8, 0);
+            assert_eq!(
+                head,
+                [super::load(&padded[..8]), super::load(&padded[8..16])]
+            );
+            assert!(lim.home(hash) <= lim.mask, "{key:?}");
         }
     }
 
