@@ -812,6 +812,16 @@ impl KeyTemplate {
         })
     }
 
+    /// The field a template of one field and nothing else (`{field}`)
+    /// names: its key is that field's value.
+    #[inline(always)]
+    fn single_field(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [Part::Field(f)] => Some(f),
+            _ => None,
+        }
+    }
+
     /// The template as written.
     pub fn text(&self) -> &str {
         &self.text
@@ -850,7 +860,7 @@ impl KeyTemplate {
         lookup: &mut dyn FnMut(&str) -> Option<&'v [u8]>,
         scratch: &'k mut Vec<u8>,
     ) -> &'k [u8] {
-        if let [Part::Field(f)] = self.parts.as_slice() {
+        if let Some(f) = self.single_field() {
             return lookup(f).unwrap_or(b"-");
         }
         scratch.clear();
@@ -1415,6 +1425,62 @@ impl Credit {
     }
 }
 
+/// Runs the record's class's buckets of `slot` forward to `now` (see
+/// [`Limiter::charge`]), the class's budgets being `rates`.
+#[inline(always)]
+fn charge_slot<const UNDO: bool>(
+    slot: &mut Slot,
+    rates: &Rates,
+    credit: &Credit,
+    facts: &RecordFacts,
+    now: u64,
+    undo: &mut [u64; 2],
+) -> Option<Exceeded> {
+    let t = if facts.severe {
+        &mut slot.severe
+    } else {
+        &mut slot.normal
+    };
+    // A TAT is at most `now + 2^62` (a record is admitted only when its
+    // new TAT is within the tolerance, itself below 2^62, or when the
+    // bucket is full and the cost, at most FOREVER, starts from now), so
+    // these sums stay below `now + 2^63`: no overflow for 292 years of
+    // host uptime. A record budget's unit is within its tolerance (a
+    // burst is at least one token), so a full bucket always has room for
+    // a record, with no test for it. An inactive record budget (unit 0,
+    // tolerance MAX) keeps its TAT at the last record's time: full again
+    // at the next. An inactive byte budget is skipped: its TAT is never
+    // read.
+    let ahead = t.records.saturating_sub(now);
+    if ahead.wrapping_add(rates.records.unit) > rates.records.tolerance {
+        return Some(if facts.severe {
+            Exceeded::SevereRecords
+        } else {
+            Exceeded::Records
+        });
+    }
+    if UNDO {
+        *undo = [t.records, t.bytes];
+    }
+    if rates.bytes_active {
+        let cost = rates.bytes.pace.ns(credit.cost(facts));
+        let bytes_ahead = t.bytes.saturating_sub(now);
+        // A full bucket passes a record larger than the burst, its excess
+        // owed.
+        if bytes_ahead > 0 && bytes_ahead.wrapping_add(cost) > rates.bytes.tolerance {
+            return Some(if facts.severe {
+                Exceeded::SevereBytes
+            } else {
+                Exceeded::Bytes
+            });
+        }
+        t.bytes = (now + bytes_ahead).wrapping_add(cost);
+    }
+    // `now + ahead` is the later of the TAT and now: it cannot overflow.
+    t.records = (now + ahead).wrapping_add(rates.records.unit);
+    None
+}
+
 /// One tracked key. The fields every record touches come first.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
@@ -1739,15 +1805,17 @@ impl Limiter {
         }
     }
 
-    /// Whether slot `s` holds the key of `len` bytes whose head is `head`
-    /// (and, past 16 bytes, whose next words wait in `tail`).
+    /// Whether slot `s` holds the key of `len` bytes hashed as `hash`
+    /// whose head is `head` (and, past 16 bytes, whose next words wait in
+    /// `tail`). A key of up to 16 bytes is all in its length and head; a
+    /// longer one's hash is compared before the rest of its words.
     #[inline(always)]
-    fn holds_key(&self, slot: &Slot, s: u32, len: usize, head: [u64; 2]) -> bool {
+    fn holds_key(&self, slot: &Slot, s: u32, hash: u64, len: usize, head: [u64; 2]) -> bool {
         let [h0, h1] = slot.head;
-        if h0 != head[0] || h1 != head[1] {
+        if slot.len as usize != len || h0 != head[0] || h1 != head[1] {
             return false;
         }
-        len <= 16 || self.holds_tail(s, len)
+        len <= 16 || (slot.hash == hash && self.holds_tail(s, len))
     }
 
     /// The rest of [`Limiter::holds_key`], for keys longer than 16 bytes:
@@ -1780,9 +1848,7 @@ impl Limiter {
                 return Probe::Vacant(pos);
             }
             if let Some(slot) = self.slots.get(s as usize)
-                && slot.hash == hash
-                && slot.len as usize == len
-                && self.holds_key(slot, s, len, head)
+                && self.holds_key(slot, s, hash, len, head)
             {
                 if step >= self.longest_probe {
                     self.longest_probe = step + 1;
@@ -1870,14 +1936,47 @@ impl Limiter {
                 s
             }
             Probe::Full => 0,
-            Probe::Vacant(pos) => self.insert(now, hash, len, head, pos),
+            Probe::Vacant(pos) => self.insert(now, hash, len, head[0], head[1], pos),
         };
     }
 
-    /// Starts tracking `key` at index position `pos`, forgetting another
-    /// key when the table is full.
+    /// [`Limiter::locate`] then [`Limiter::charge`] for a limit that
+    /// decides alone (nothing to undo), given the record's key: the slot
+    /// is looked up once for both.
+    #[inline(always)]
+    fn locate_and_charge(&mut self, now: u64, facts: &RecordFacts, key: &[u8]) -> Option<Exceeded> {
+        let len = key.len();
+        let (hash, head) = self.hash(key);
+        let (s, found) = match self.probe(hash, len, head) {
+            Probe::Found(s) => (s, true),
+            Probe::Full => (0, false),
+            Probe::Vacant(pos) => (self.insert(now, hash, len, head[0], head[1], pos), false),
+        };
+        self.current = s;
+        let Limiter {
+            normal,
+            severe,
+            credit,
+            slots,
+            undo,
+            ..
+        } = self;
+        let slot = slots.get_mut(s as usize)?;
+        if found {
+            slot.referenced = true;
+        }
+        let rates = if facts.severe { severe } else { normal };
+        if !rates.active {
+            return None;
+        }
+        charge_slot::<false>(slot, rates, credit, facts, now, undo)
+    }
+
+    /// Starts tracking the key [`Limiter::hash`] read (`len` bytes, hashed
+    /// as `hash`, its first two words `h0` and `h1`) at index position
+    /// `pos`, forgetting another key when the table is full.
     #[cold]
-    fn insert(&mut self, now: u64, hash: u64, len: usize, head: [u64; 2], mut pos: usize) -> u32 {
+    fn insert(&mut self, now: u64, hash: u64, len: usize, h0: u64, h1: u64, mut pos: usize) -> u32 {
         let s = if self.slots.len() <= self.capacity {
             if self.slots.len() == self.slots.capacity() {
                 self.grow();
@@ -1911,7 +2010,7 @@ impl Limiter {
             slot.severe = Tats::default();
         }
         if let Some(slot) = self.slots.get_mut(s as usize) {
-            slot.head = head;
+            slot.head = [h0, h1];
         }
         let at = s as usize * TAIL_WORDS;
         let n = tail_words(len);
@@ -2062,46 +2161,7 @@ impl Limiter {
             return None;
         }
         let slot = slots.get_mut(*current as usize)?;
-        let t = if facts.severe {
-            &mut slot.severe
-        } else {
-            &mut slot.normal
-        };
-        // A TAT is at most `now + 2^62` (a record is admitted only when
-        // its new TAT is within the tolerance, itself below 2^62, or when
-        // the bucket is full and the cost, at most FOREVER, starts from
-        // now), so these sums stay below `now + 2^63`: no overflow for 292
-        // years of host uptime. An inactive record budget (unit 0,
-        // tolerance MAX) keeps its TAT at the last record's time: full
-        // again at the next. An inactive byte budget is skipped: its TAT
-        // is never read.
-        let records_full = t.records <= now;
-        let records = t.records.max(now).wrapping_add(rates.records.unit);
-        if !records_full && records.wrapping_sub(now) > rates.records.tolerance {
-            return Some(if facts.severe {
-                Exceeded::SevereRecords
-            } else {
-                Exceeded::Records
-            });
-        }
-        if UNDO {
-            *undo = [t.records, t.bytes];
-        }
-        if rates.bytes_active {
-            let cost = rates.bytes.pace.ns(credit.cost(facts));
-            let bytes_full = t.bytes <= now;
-            let bytes = t.bytes.max(now).wrapping_add(cost);
-            if !bytes_full && bytes.wrapping_sub(now) > rates.bytes.tolerance {
-                return Some(if facts.severe {
-                    Exceeded::SevereBytes
-                } else {
-                    Exceeded::Bytes
-                });
-            }
-            t.bytes = bytes;
-        }
-        t.records = records;
-        None
+        charge_slot::<UNDO>(slot, rates, credit, facts, now, undo)
     }
 
     /// Gives back what [`Limiter::charge`] charged, when a later limit
@@ -2342,6 +2402,44 @@ impl Limiter {
     }
 }
 
+/// Decides a record of key `key` against `lim`, a route's only limit
+/// (without dedupe): [`Limits::admit`]'s common case, without the loops
+/// over limits and with nothing to undo.
+#[inline(always)]
+fn decide_alone(
+    lim: &mut Limiter,
+    carried: &mut Option<Carried>,
+    summary: &mut Option<Summary>,
+    now: u64,
+    facts: &RecordFacts,
+    key: &[u8],
+) -> Decision {
+    if let Some(exceeded) = lim.locate_and_charge(now, facts, key) {
+        return match lim.refuse(0, exceeded, facts, now) {
+            Some(s) => {
+                *summary = Some(s);
+                Decision::Summary
+            }
+            None => Decision::Drop(0),
+        };
+    }
+    if !lim.holds_any() {
+        return Decision::Admit {
+            carry: false,
+            repeat: false,
+        };
+    }
+    let mut carries = false;
+    if let Some((_, source)) = lim.candidate(now) {
+        *carried = Some(lim.take(0, source, now));
+        carries = true;
+    }
+    Decision::Admit {
+        carry: carries,
+        repeat: false,
+    }
+}
+
 /// Spreads a seed's bits (splitmix64), so that seeds 0, 1, 2... hash alike
 /// badly only never.
 fn mix_seed(seed: u64) -> u64 {
@@ -2365,6 +2463,10 @@ fn mix_seed(seed: u64) -> u64 {
 pub struct Limits {
     limits: Vec<Limiter>,
     dedupe: Option<usize>,
+    /// The field the key is, when these limits are one limit, without
+    /// dedupe, keyed on one field and nothing else (see
+    /// [`Limits::single_key_field`]).
+    single: Option<String>,
     /// Per record: the key of a template with more than one part,
     /// rendered.
     scratch: Vec<u8>,
@@ -2384,9 +2486,14 @@ impl Limits {
             .enumerate()
             .map(|(i, spec)| Limiter::new(spec, seed ^ (i as u64).wrapping_mul(K2)))
             .collect();
+        let single = match limits.as_slice() {
+            [lim] if dedupe.is_none() => lim.spec.key.single_field().map(str::to_string),
+            _ => None,
+        };
         Limits {
             limits,
             dedupe,
+            single,
             scratch: Vec::with_capacity(MAX_TEMPLATE_LEN * 2),
             carried: None,
             repeat: None,
@@ -2404,6 +2511,15 @@ impl Limits {
         self.limits.get(i)
     }
 
+    /// The field the key is, when these limits are one limit keyed on one
+    /// field and nothing else (`{field}`, the common case) that does not
+    /// dedupe: the caller may then look it up itself and have the record
+    /// decided by [`Limits::admit_single`].
+    #[inline(always)]
+    pub fn single_key_field(&self) -> Option<&str> {
+        self.single.as_deref()
+    }
+
     /// Decides one record at host monotonic time `now`. `lookup` gives a
     /// field's value (as JSON string content) by its path, for the key
     /// templates.
@@ -2418,40 +2534,66 @@ impl Limits {
             dedupe,
             scratch,
             carried,
-            repeat,
             summary,
+            ..
         } = self;
         // One limit, no dedupe (the common case): the same steps without
         // the loops.
         if dedupe.is_none()
             && let [lim] = limits.as_mut_slice()
         {
-            lim.locate(now, lookup, scratch);
-            if let Some(exceeded) = lim.charge::<false>(facts, now) {
-                return match lim.refuse(0, exceeded, facts, now) {
-                    Some(s) => {
-                        *summary = Some(s);
-                        Decision::Summary
-                    }
-                    None => Decision::Drop(0),
-                };
-            }
-            if !lim.holds_any() {
-                return Decision::Admit {
-                    carry: false,
-                    repeat: false,
-                };
-            }
-            let mut carries = false;
-            if let Some((_, source)) = lim.candidate(now) {
-                *carried = Some(lim.take(0, source, now));
-                carries = true;
-            }
-            return Decision::Admit {
-                carry: carries,
-                repeat: false,
-            };
+            let key = lim.spec.key.key(lookup, scratch);
+            return decide_alone(lim, carried, summary, now, facts, key);
         }
+        self.admit_each(now, facts, lookup)
+    }
+
+    /// [`Limits::admit`] for a route whose limits are one limit keyed on
+    /// one field (`{field}`, see [`Limits::single_key_field`]), given that
+    /// field's value (`None` when the record lacks it): the common case,
+    /// decided in line with no lookup. `None`, with nothing decided or
+    /// changed, for other limits.
+    #[inline(always)]
+    pub fn admit_single(
+        &mut self,
+        now: u64,
+        facts: &RecordFacts,
+        value: Option<&[u8]>,
+    ) -> Option<Decision> {
+        self.single.as_ref()?;
+        let [lim] = self.limits.as_mut_slice() else {
+            return None;
+        };
+        // `{field}` renders as the value, `-` when it is absent.
+        let key = value.unwrap_or(b"-");
+        Some(decide_alone(
+            lim,
+            &mut self.carried,
+            &mut self.summary,
+            now,
+            facts,
+            key,
+        ))
+    }
+
+    /// [`Limits::admit`] for several limits or dedupe: each limit's key
+    /// found, then each charged in turn.
+    #[inline(never)]
+    fn admit_each<'v>(
+        &mut self,
+        now: u64,
+        facts: &RecordFacts,
+        lookup: &mut dyn FnMut(&str) -> Option<&'v [u8]>,
+    ) -> Decision {
+        let Limits {
+            limits,
+            dedupe,
+            scratch,
+            carried,
+            repeat,
+            summary,
+            ..
+        } = self;
         for lim in limits.iter_mut() {
             lim.locate(now, lookup, scratch);
         }
@@ -3629,6 +3771,93 @@ mod tests {
             );
             assert!(lim.home(hash) <= lim.mask, "{key:?}");
         }
+    }
+
+    /// [`Limits::admit_single`] (a route's one `{field}` limit, decided in
+    /// line) decides as [`Limits::admit`] does over random streams, the
+    /// field present or absent; and it declines, changing nothing, for
+    /// limits it is not for.
+    #[test]
+    fn admit_single_decides_as_admit() {
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut seen: HashMap<&str, u64> = HashMap::new();
+        for seed in 1..=120u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut s = random_spec(&mut rng, "l", "{k}");
+            s.max_keys = 1 + (next() % 12) as usize;
+            let mut single = Limits::new(vec![s.clone()], seed);
+            let mut reference = Limits::new(vec![s], seed);
+            assert_eq!(single.single_key_field(), Some("k"));
+            let keys = 1 + next() % 16;
+            let mut t = SEC;
+            for step in 0..1_500 {
+                t += (next() % 80) * MS;
+                let k = format!("10.0.{}.{}", next() % 3, next() % keys);
+                let facts = random_facts(&mut rng, false);
+                let absent = next().is_multiple_of(10);
+                let value = (!absent).then_some(k.as_bytes());
+                let got = single.admit_single(t, &facts, value).unwrap();
+                let want = reference.admit(t, &facts, &mut |name: &str| {
+                    (name == "k").then_some(value).flatten()
+                });
+                assert_eq!(got, want, "seed {seed} step {step}");
+                assert_eq!(single.carried(), reference.carried());
+                assert_eq!(single.summary(), reference.summary());
+                *seen
+                    .entry(kind(&match got {
+                        Decision::Admit { carry, repeat } => Seen::Admit {
+                            carry: carry.then(|| *single.carried().unwrap()),
+                            repeat: repeat.then(|| *single.repeat().unwrap()),
+                        },
+                        Decision::Summary => Seen::Summary(*single.summary().unwrap()),
+                        Decision::Drop(i) => Seen::Drop(i),
+                        Decision::Collapse => Seen::Collapse,
+                    }))
+                    .or_default() += 1;
+            }
+            let (a, b): (Vec<_>, Vec<_>) =
+                (single.drain(t).collect(), reference.drain(t).collect());
+            assert_eq!(a, b, "seed {seed}");
+        }
+        for path in ["admit", "admit+carry", "summary", "drop"] {
+            assert!(
+                seen.get(path).copied().unwrap_or(0) > 100,
+                "{path}: {seen:?}"
+            );
+        }
+        // Limits it is not for: it declines, and a record decided after
+        // by `admit` is decided as if it had not been asked.
+        let mut dedupe = spec("d", "{k}");
+        dedupe.records = per_sec(1, 1);
+        dedupe.dedupe_window_ns = SEC;
+        let mut two = spec("b", "{k}");
+        two.records = per_sec(1, 1);
+        let others = [
+            vec![spec_with_budget("a", "{a}/{b}")],
+            vec![spec_with_budget("a", "x{k}")],
+            vec![spec_with_budget("a", "")],
+            vec![spec_with_budget("a", "{k}"), two],
+            vec![dedupe],
+        ];
+        for specs in others {
+            let mut declined = Limits::new(specs.clone(), 5);
+            let mut reference = Limits::new(specs, 5);
+            assert_eq!(declined.single_key_field(), None);
+            for i in 0..5 {
+                let facts = info(100);
+                assert_eq!(declined.admit_single(SEC, &facts, Some(b"x")), None);
+                let fields: &[(&str, &str)] = &[("k", "x"), ("a", "1"), ("b", "2")];
+                let got = decide(&mut declined, SEC + i, facts, fields);
+                let want = decide(&mut reference, SEC + i, facts, fields);
+                assert_eq!(got, want);
+            }
+        }
+    }
+
+    fn spec_with_budget(name: &str, template: &str) -> LimitSpec {
+        let mut s = spec(name, template);
+        s.records = per_sec(1, 1);
+        s
     }
 
     /// Keys that differ only late (in the tail words, or past the 128
