@@ -230,7 +230,9 @@ pub struct Filter {
     /// the client paid, and whether any dedupes (which reads a hash of
     /// the message). Neither is computed for a record when `false`.
     limits_read: LimitsRead,
-    /// Where the limits' key fields were found in recent records.
+    /// Where the limits' key fields were found in recent records: the
+    /// first for the instance's single `{field}` limit, the second for a
+    /// route's, all of them in turn for the fields of other templates.
     hints: [Hint; HINTS],
     /// The host's monotonic and wall clocks at this call (nanoseconds),
     /// set by the ABI before each record.
@@ -259,6 +261,15 @@ impl TagPart {
         }
     }
 
+    /// This part of a tag's identity.
+    fn of(self, (namespace, pod, container): TagId<'_>) -> &[u8] {
+        match self {
+            TagPart::Namespace => namespace,
+            TagPart::Pod => pod,
+            TagPart::Container => container,
+        }
+    }
+
     /// The part of the tag a key field names, if it names one. By length
     /// and two bytes before any comparison of names: most key fields are
     /// the record's own, and `downstream_remote_address` is as long as
@@ -274,6 +285,45 @@ impl TagPart {
         (name.starts_with('k') && name == part.field()).then_some(part)
     }
 }
+
+/// What a record's limits' keys are read from, besides the tag's parts:
+/// the parsed fields (strings), else the input's string members.
+struct KeyRecord<'r, 'a> {
+    fields: &'a Fields<'r>,
+    members: &'a [Member<'r>],
+    tag: &'r [u8],
+}
+
+impl<'r> KeyRecord<'r, '_> {
+    /// The field `name`, looked up first where `hint` says.
+    #[inline(always)]
+    fn field(&self, name: &str, hint: &Hint) -> Option<&'r [u8]> {
+        match self.fields.get_hinted(name, hint) {
+            Some(Value::Text(t)) => Some(t),
+            _ => self.member(name),
+        }
+    }
+
+    /// The field `name`, without a hint.
+    fn field_unhinted(&self, name: &str) -> Option<&'r [u8]> {
+        match self.fields.get(name) {
+            Some(Value::Text(t)) => Some(t),
+            _ => self.member(name),
+        }
+    }
+
+    /// The input's string member called `name`.
+    #[inline(never)]
+    fn member(&self, name: &str) -> Option<&'r [u8]> {
+        self.members
+            .iter()
+            .find(|m| m.kind == Kind::String && m.key == name.as_bytes())
+            .map(|m| m.value)
+    }
+}
+
+/// A tag's namespace, pod and container.
+type TagId<'t> = (&'t [u8], &'t [u8], &'t [u8]);
 
 /// See [`Filter::limits_read`].
 #[derive(Clone, Copy, Default)]
@@ -607,35 +657,12 @@ impl Filter {
         }
         if entry == Entry::Filter && self.limits_read.any {
             facts.size = buf.len() as u64;
-            // The tag is read only when a key names a part of it.
-            let mut tag_id = None;
-            let mut asked = 0;
-            let mut lookup = |name: &str| {
-                if let Some(part) = TagPart::named(name) {
-                    let id = *tag_id
-                        .get_or_insert_with(|| route::from_tag(tag, config.tag_prefix.as_bytes()));
-                    if let Some((ns, pod, container)) = id {
-                        return Some(match part {
-                            TagPart::Namespace => ns,
-                            TagPart::Pod => pod,
-                            TagPart::Container => container,
-                        });
-                    }
-                }
-                let found = match self.hints.get(asked) {
-                    Some(hint) => fields.get_hinted(name, hint),
-                    None => fields.get(name),
-                };
-                asked += 1;
-                if let Some(Value::Text(t)) = found {
-                    return Some(t);
-                }
-                members
-                    .iter()
-                    .find(|m| m.kind == Kind::String && m.key == name.as_bytes())
-                    .map(|m| m.value)
+            let record = KeyRecord {
+                fields: &fields,
+                members,
+                tag,
             };
-            self.limit(plan.route_at, &facts, &mut lookup, buf);
+            self.limit(plan.route_at, &facts, &record, buf);
         }
         self.template.set(Some(template));
         self.fields.set(fields.into_list());
@@ -758,55 +785,156 @@ impl Filter {
     /// in `buf`: a carried tally is appended to it, a summary replaces it,
     /// a drop empties it (fluent-bit drops a record answered empty), and
     /// the drop is counted in its key's tally.
-    fn limit<'v>(
+    #[inline(never)]
+    fn limit(
         &self,
         route_at: Option<usize>,
         facts: &RecordFacts,
-        lookup: &mut dyn FnMut(&str) -> Option<&'v [u8]>,
+        record: &KeyRecord<'_, '_>,
         buf: &mut Vec<u8>,
     ) {
-        let (mono_ns, unix_ns) = self.clock.get();
-        let clock = WallClock { mono_ns, unix_ns };
-        let slots = [
-            self.limits_read.instance.then_some(0),
-            route_at.map(|i| i + 1),
-        ];
-        for at in slots.into_iter().flatten() {
-            let Some(cell) = self.limits.get(at) else {
-                continue;
-            };
-            // Taken out for the time it is used (see `cache`).
-            let Some(mut limits) = cell.take() else {
-                continue;
-            };
-            let done = match limits.admit(mono_ns, facts, lookup) {
-                LimitDecision::Admit { carry, repeat } => {
-                    if (carry || repeat) && buf.last() == Some(&b'}') {
-                        buf.pop();
-                        limits.write_members(&LimitDecision::Admit { carry, repeat }, clock, buf);
-                        buf.push(b'}');
-                    }
-                    false
+        if self.limits_read.instance && self.limit_at(0, facts, record, buf) {
+            return;
+        }
+        if let Some(i) = route_at {
+            self.limit_at(i + 1, facts, record, buf);
+        }
+    }
+
+    /// Runs the limits at position `at` of [`Filter::limits`]; `true` when
+    /// they dropped or replaced the record.
+    #[inline(always)]
+    fn limit_at(
+        &self,
+        at: usize,
+        facts: &RecordFacts,
+        record: &KeyRecord<'_, '_>,
+        buf: &mut Vec<u8>,
+    ) -> bool {
+        let Some(cell) = self.limits.get(at) else {
+            return false;
+        };
+        // Taken out for the time it is used (see `cache`).
+        let Some(mut limits) = cell.take() else {
+            return false;
+        };
+        let now = self.clock.get().0;
+        // The usual single limit on `{field}`: the field looked up here,
+        // the record decided in line.
+        let [instance, route, ..] = &self.hints;
+        let hint = if at == 0 { instance } else { route };
+        // Not `Option::map`: its closure is not inlined.
+        let mut value = None;
+        if let Some(name) = limits.single_key_field() {
+            value = Some(match TagPart::named(name) {
+                Some(part) => self.tag_part(record, part, name, hint),
+                None => record.field(name, hint),
+            });
+        }
+        let single = match value {
+            Some(value) => limits.admit_single(now, facts, value),
+            None => None,
+        };
+        let done = match single {
+            Some(decision) => self.apply(&limits, decision, buf),
+            None => self.limit_by_template(&mut limits, now, facts, record, buf),
+        };
+        cell.set(Some(limits));
+        done
+    }
+
+    /// [`Filter::limit_at`] for limits whose keys read several fields.
+    #[inline(never)]
+    fn limit_by_template(
+        &self,
+        limits: &mut Limits,
+        now: u64,
+        facts: &RecordFacts,
+        record: &KeyRecord<'_, '_>,
+        buf: &mut Vec<u8>,
+    ) -> bool {
+        // The tag is read only when a key names a part of it, and once.
+        let mut tag_id = None;
+        let mut asked = 0;
+        let decision = limits.admit(now, facts, &mut |name: &str| {
+            let hint = self.hints.get(asked);
+            asked += 1;
+            if let Some(part) = TagPart::named(name) {
+                let id = *tag_id.get_or_insert_with(|| self.tag_id(record.tag));
+                if let Some(id) = id {
+                    return Some(part.of(id));
                 }
-                LimitDecision::Summary => {
-                    let mut summary = Vec::with_capacity(256);
-                    limits.write_members(&LimitDecision::Summary, clock, &mut summary);
-                    buf.clear();
-                    buf.push(b'{');
-                    buf.extend_from_slice(summary.strip_prefix(b",").unwrap_or(&summary));
+            }
+            match hint {
+                Some(hint) => record.field(name, hint),
+                None => record.field_unhinted(name),
+            }
+        });
+        self.apply(limits, decision, buf)
+    }
+
+    /// A key field that names a part of the tag: that part, else (a tag
+    /// of another shape) the record's field.
+    #[cold]
+    fn tag_part<'r>(
+        &self,
+        record: &KeyRecord<'r, '_>,
+        part: TagPart,
+        name: &str,
+        hint: &Hint,
+    ) -> Option<&'r [u8]> {
+        match self.tag_id(record.tag) {
+            Some(id) => Some(part.of(id)),
+            None => record.field(name, hint),
+        }
+    }
+
+    /// The namespace, pod and container a tag names, if it names them.
+    fn tag_id<'t>(&self, tag: &'t [u8]) -> Option<TagId<'t>> {
+        let prefix = match &self.setup {
+            Ok(setup) => setup.config.tag_prefix.as_bytes(),
+            Err(_) => self.defaults.tag_prefix.as_bytes(),
+        };
+        route::from_tag(tag, prefix)
+    }
+
+    /// Carries out a limits' decision on the record in `buf`; `true` when
+    /// it was dropped or replaced.
+    #[inline(always)]
+    fn apply(&self, limits: &Limits, decision: LimitDecision, buf: &mut Vec<u8>) -> bool {
+        match decision {
+            LimitDecision::Admit {
+                carry: false,
+                repeat: false,
+            } => false,
+            LimitDecision::Admit { .. } => {
+                if buf.last() == Some(&b'}') {
+                    buf.pop();
+                    limits.write_members(&decision, self.wall_clock(), buf);
                     buf.push(b'}');
-                    true
                 }
-                LimitDecision::Drop(_) | LimitDecision::Collapse => {
-                    buf.clear();
-                    true
-                }
-            };
-            cell.set(Some(limits));
-            if done {
-                break;
+                false
+            }
+            LimitDecision::Summary => {
+                let mut summary = Vec::with_capacity(256);
+                limits.write_members(&decision, self.wall_clock(), &mut summary);
+                buf.clear();
+                buf.push(b'{');
+                buf.extend_from_slice(summary.strip_prefix(b",").unwrap_or(&summary));
+                buf.push(b'}');
+                true
+            }
+            LimitDecision::Drop(_) | LimitDecision::Collapse => {
+                buf.clear();
+                true
             }
         }
+    }
+
+    /// The host's clocks at this call, to write times.
+    fn wall_clock(&self) -> WallClock {
+        let (mono_ns, unix_ns) = self.clock.get();
+        WallClock { mono_ns, unix_ns }
     }
 
     /// What `rosetta_filter` applies to a record: an annotation, else the
@@ -1725,6 +1853,82 @@ mod tests {
                     .replace(r#""rosetta.reason":"default: "#, r#""rosetta.reason":""#);
                 assert_eq!(String::from_utf8_lossy(&got), want, "{entry:?} on {record}");
             }
+        }
+    }
+
+    /// A route's single `{field}` limit, whose key the filter looks up
+    /// itself (a parsed field, else an input member, or a part of the
+    /// tag), decides as the same limit beside a second one that never
+    /// refuses, whose keys go through the general lookup: over random
+    /// records, clients and times, the same records come out.
+    #[test]
+    fn a_single_field_key_is_looked_up_as_any_key() {
+        let mut next = crate::test_rng::xorshift(0x5eed_1234_abcd_0004);
+        let fields = [
+            "downstream_remote_address_ip",
+            "response_code",
+            "route_name",
+            "stream",
+            "kubernetes.namespace_name",
+            "kubernetes.pod_name",
+            "kubernetes.container_name",
+            "absent",
+        ];
+        let tags: [&[u8]; 2] = [
+            b"kube.shop.productpage.istio-proxy",
+            b"kube.var.log.containers.productpage-v1_shop_istio-proxy-0123.log",
+        ];
+        for field in fields {
+            let config = |second: &str| {
+                let text = format!(
+                    "parsers = \"none\"\nnormalise_time = false\nlevels = false\ntemplates = false\n\
+                     [[route]]\nname = \"sidecars\"\ncontainer = \"istio-proxy\"\nparsers = \"envoy\"\n\
+                     [[route.limit]]\nname = \"l\"\nkey = \"{{{field}}}\"\nrecords_per_sec = 2\nrecords_burst = 3\n{second}"
+                );
+                Filter::load(Config::parse("rosetta.toml", &text), None, 7)
+            };
+            let single = config("");
+            let general = config(&format!(
+                "[[route.limit]]\nname = \"never\"\nkey = \"{{{field}}}\"\nrecords_per_sec = 1000000000\n"
+            ));
+            assert!(single.config_error().is_none() && general.config_error().is_none());
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            let mut now = 1_000_000_000u64;
+            let time = Timestamp::default();
+            let (mut out, mut dropped) = (0, 0);
+            for round in 0..1_500 {
+                now += next() % 40_000_000;
+                let client = format!("10.1.{}.{}", next() % 2, next() % 5);
+                let line = ISTIO.replace("10.1.2.6", &client);
+                let stream = ["stdout", "stderr", "x"][(next() % 3) as usize];
+                let record = match next() % 8 {
+                    0 => format!(r#"{{"log":"{}","stream":1}}"#, escaped(&line)),
+                    _ => format!(
+                        r#"{{"log":"{}\n","stream":"{stream}","time":"t"}}"#,
+                        escaped(&line)
+                    ),
+                };
+                let tag = tags[(next() % 2) as usize];
+                for filter in [&single, &general] {
+                    filter.set_clock(now, 1_795_766_400_000_000_000 + now as i64);
+                }
+                single.run(Entry::Filter, tag, time, record.as_bytes(), &mut got);
+                general.run(Entry::Filter, tag, time, record.as_bytes(), &mut want);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "{field}, round {round}"
+                );
+                if got.is_empty() {
+                    dropped += 1;
+                } else {
+                    out += 1;
+                }
+            }
+            assert!(
+                out > 100 && dropped > 100,
+                "{field}: {out} out, {dropped} dropped"
+            );
         }
     }
 
