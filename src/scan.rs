@@ -984,11 +984,11 @@ mod tests {
             let len = (next() % 21) as usize;
             let a: Vec<u8> = (0..len).map(|_| b"ab"[(next() % 2) as usize]).collect();
             let mut b = a.clone();
-            if next() % 2 == 0 && len > 0 {
+            if next().is_multiple_of(2) && len > 0 {
                 let at = (next() as usize) % len;
                 b[at] ^= 1 << (next() % 8);
             }
-            if next() % 8 == 0 {
+            if next().is_multiple_of(8) {
                 b.push(b'a');
             }
             assert_eq!(same(&a, &b), a == b, "{a:?} {b:?}");

@@ -1835,76 +1835,70 @@ mod tests {
     /// The reference most cases use: shortly after the times they carry.
     const REF: &str = "2018-09-17T12:19:30Z";
 
-    /// `day_and_clock` reads what follows a month name as
-    /// `day_and_clock_by_byte` does, and stops at the same byte: every
-    /// byte of ` DD HH:MM:SS.ffffff YYYY` replaced by a digit, a space, a
-    /// separator or a letter, every day from 00 to 99, padded days, and
-    /// texts cut short.
-    #[test]
-    fn day_and_clock_word_and_bytes_agree() {
-        let mut values: Vec<Vec<u8>> = Vec::new();
-        for day in 0..100u32 {
-            values.push(format!(" {day:02} 08:48:51 2026").into_bytes());
-            values.push(format!("  {} 08:48:51", day % 10).into_bytes());
-        }
-        let base = b" 27 23:59:60.123456 2026";
+    /// `base` with each byte replaced by a digit, a space, a separator or
+    /// a letter, and cut short at every length, after `extra`.
+    fn near(base: &[u8], mut extra: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         for i in 0..base.len() {
             for b in [b'0', b'9', b':', b'.', b' ', b'a', 0x2f, 0x3a, 0xb0] {
                 let mut v = base.to_vec();
                 if let Some(slot) = v.get_mut(i) {
                     *slot = b;
                 }
-                values.push(v);
+                extra.push(v);
             }
         }
         for len in 0..=base.len() {
-            values.push(base.get(..len).unwrap().to_vec());
+            extra.push(base.get(..len).unwrap().to_vec());
         }
-        for v in &values {
-            let mut word = Cursor::new(v);
-            let mut bytes = Cursor::new(v);
-            let got = day_and_clock(&mut word);
-            let want = day_and_clock_by_byte(&mut bytes);
+        extra
+    }
+
+    /// A word-wise reader and its byte-wise reference give the same
+    /// outcome on every value, and stop at the same byte when they read it.
+    fn word_and_bytes_agree<T: PartialEq + fmt::Debug>(
+        values: &[Vec<u8>],
+        word: fn(&mut Cursor<'_>) -> Result<T, TimeError>,
+        bytes: fn(&mut Cursor<'_>) -> Result<T, TimeError>,
+    ) {
+        for v in values {
+            let (mut w, mut b) = (Cursor::new(v), Cursor::new(v));
+            let (got, want) = (word(&mut w), bytes(&mut b));
             assert_eq!(got, want, "{:?}", String::from_utf8_lossy(v));
             if want.is_ok() {
-                assert_eq!(word.at, bytes.at, "{:?}", String::from_utf8_lossy(v));
+                assert_eq!(w.at, b.at, "{:?}", String::from_utf8_lossy(v));
             }
         }
     }
 
+    /// `day_and_clock` reads what follows a month name as
+    /// `day_and_clock_by_byte` does, and stops at the same byte: every
+    /// day from 00 to 99, padded days, and each byte of
+    /// ` DD HH:MM:SS.ffffff YYYY` replaced.
+    #[test]
+    fn day_and_clock_word_and_bytes_agree() {
+        let days = (0..100u32).flat_map(|day| {
+            [
+                format!(" {day:02} 08:48:51 2026").into_bytes(),
+                format!("  {} 08:48:51", day % 10).into_bytes(),
+            ]
+        });
+        let values = near(b" 27 23:59:60.123456 2026", days.collect());
+        word_and_bytes_agree(&values, day_and_clock, day_and_clock_by_byte);
+    }
+
     /// `month_day` reads klog's `MMDD ` as `month_day_by_byte` does, and
-    /// stops at the same byte: every month and day from 00 to 99, each
-    /// byte of `1127 08:42:32` replaced, and texts cut short.
+    /// stops at the same byte: every month and day from 00 to 99, and each
+    /// byte of `1127 08:42:32.376349` replaced.
     #[test]
     fn month_day_word_and_bytes_agree() {
-        let mut values: Vec<Vec<u8>> = Vec::new();
-        for n in 0..100u32 {
-            values.push(format!("{n:02}27 08:42:32").into_bytes());
-            values.push(format!("11{n:02} 08:42:32").into_bytes());
-        }
-        let base = b"1127 08:42:32.376349";
-        for i in 0..base.len() {
-            for b in [b'0', b'9', b':', b'.', b' ', b'a', 0x2f, 0x3a, 0xb0] {
-                let mut v = base.to_vec();
-                if let Some(slot) = v.get_mut(i) {
-                    *slot = b;
-                }
-                values.push(v);
-            }
-        }
-        for len in 0..=base.len() {
-            values.push(base.get(..len).unwrap().to_vec());
-        }
-        for v in &values {
-            let mut word = Cursor::new(v);
-            let mut bytes = Cursor::new(v);
-            let got = month_day(&mut word);
-            let want = month_day_by_byte(&mut bytes);
-            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(v));
-            if want.is_ok() {
-                assert_eq!(word.at, bytes.at, "{:?}", String::from_utf8_lossy(v));
-            }
-        }
+        let dates = (0..100u32).flat_map(|n| {
+            [
+                format!("{n:02}27 08:42:32").into_bytes(),
+                format!("11{n:02} 08:42:32").into_bytes(),
+            ]
+        });
+        let values = near(b"1127 08:42:32.376349", dates.collect());
+        word_and_bytes_agree(&values, month_day, month_day_by_byte);
     }
 
     /// The slot table finds each name as a search of the list does, for
