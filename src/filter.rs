@@ -1286,7 +1286,7 @@ fn write_meaning(
             Schema::Rosetta => &LEVEL_MEMBERS,
         };
         match members.get(l as usize) {
-            Some(member) => out.member(member),
+            Some(member) => out.raw_member(member),
             None => out.text_member(name("level").as_bytes(), l.as_str().as_bytes()),
         }
     }

@@ -130,14 +130,8 @@ impl<'b> Out<'b> {
         self.key_escaped(key.as_bytes());
     }
 
-    /// A whole member, `"key":value`, that is valid JSON text (a constant
-    /// of the caller's).
-    pub fn member(&mut self, member: &[u8]) {
-        self.sep();
-        self.put(member);
-    }
-
-    /// Copies a checked input member, `"key":value`, as it is.
+    /// Copies a whole member, `"key":value`, as it is: a checked input
+    /// member, or a constant of the caller's that is valid JSON text.
     pub fn raw_member(&mut self, span: &[u8]) {
         self.sep();
         self.put(span);
