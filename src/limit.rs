@@ -842,10 +842,7 @@ impl KeyTemplate {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.extend_from_slice(t),
-                Part::Field(f) => match lookup(f) {
-                    Some(v) => out.extend_from_slice(v),
-                    None => out.push(b'-'),
-                },
+                Part::Field(f) => out.extend_from_slice(lookup(f).unwrap_or(ABSENT_FIELD)),
             }
         }
     }
@@ -861,13 +858,16 @@ impl KeyTemplate {
         scratch: &'k mut Vec<u8>,
     ) -> &'k [u8] {
         if let Some(f) = self.single_field() {
-            return lookup(f).unwrap_or(b"-");
+            return lookup(f).unwrap_or(ABSENT_FIELD);
         }
         scratch.clear();
         self.render(lookup, scratch);
         scratch
     }
 }
+
+/// What a key template writes for a field the record lacks.
+const ABSENT_FIELD: &[u8] = b"-";
 
 /// `bytes` as JSON string content (escaped, without the quotes).
 fn escape_content(bytes: &[u8]) -> Vec<u8> {
@@ -2564,8 +2564,8 @@ impl Limits {
         let [lim] = self.limits.as_mut_slice() else {
             return None;
         };
-        // `{field}` renders as the value, `-` when it is absent.
-        let key = value.unwrap_or(b"-");
+        // `{field}` renders as the value (see `KeyTemplate::key`).
+        let key = value.unwrap_or(ABSENT_FIELD);
         Some(decide_alone(
             lim,
             &mut self.carried,
