@@ -204,17 +204,14 @@ impl<'a> Fields<'a> {
     pub fn get_hinted(&self, name: &str, hint: &Hint) -> Option<&Value<'a>> {
         let place = hint.places.get(self.list.len() % HINT_PLACES);
         let (found, at) = place.map_or((0, 0), Cell::get);
-        let hit = hint.asked.get() == name.as_ptr() as usize
-            && self
-                .list
-                .get(at as usize)
-                .is_some_and(|(n, _)| n.as_ptr() as usize == found && n.len() == name.len());
-        let at = if hit {
-            at as usize
-        } else {
-            self.find_hinted(name, hint)
-        };
-        self.list.get(at).map(|(_, v)| v)
+        if hint.asked.get() == name.as_ptr() as usize
+            && let Some((n, v)) = self.list.get(at as usize)
+            && n.as_ptr() as usize == found
+            && n.len() == name.len()
+        {
+            return Some(v);
+        }
+        self.list.get(self.find_hinted(name, hint)).map(|(_, v)| v)
     }
 
     /// The rest of [`Fields::get_hinted`], when the field is not where
