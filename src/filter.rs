@@ -823,23 +823,21 @@ impl Filter {
         // the record decided in line.
         let [instance, route, ..] = &self.hints;
         let hint = if at == 0 { instance } else { route };
-        // Not `Option::map`: its closure is not inlined.
-        let mut value = None;
-        if let Some(name) = limits.single_key_field() {
-            value = Some(match TagPart::named(name) {
+        let single = limits.admit_single(
+            now,
+            facts,
+            #[inline(always)]
+            |name| match TagPart::named(name) {
                 Some(part) => self.tag_part(record, part, name, hint),
                 None => record.field(name, hint),
-            });
-        }
-        let single = match value {
-            Some(value) => limits.admit_single(now, facts, value),
-            None => None,
-        };
+            },
+        );
         let done = match single {
             Some(decision) => self.apply(&limits, decision, buf),
             None => self.limit_by_template(&mut limits, now, facts, record, buf),
         };
-        cell.set(Some(limits));
+        // The cell is empty (taken above): nothing to drop.
+        std::mem::forget(cell.replace(Some(limits)));
         done
     }
 
@@ -907,28 +905,41 @@ impl Filter {
                 carry: false,
                 repeat: false,
             } => false,
+            LimitDecision::Summary => self.apply_summary(limits, buf),
             LimitDecision::Admit { .. } => {
-                if buf.last() == Some(&b'}') {
-                    buf.pop();
-                    limits.write_members(&decision, self.wall_clock(), buf);
-                    buf.push(b'}');
-                }
+                self.apply_carried(limits, &decision, buf);
                 false
-            }
-            LimitDecision::Summary => {
-                let mut summary = Vec::with_capacity(256);
-                limits.write_members(&decision, self.wall_clock(), &mut summary);
-                buf.clear();
-                buf.push(b'{');
-                buf.extend_from_slice(summary.strip_prefix(b",").unwrap_or(&summary));
-                buf.push(b'}');
-                true
             }
             LimitDecision::Drop(_) | LimitDecision::Collapse => {
                 buf.clear();
                 true
             }
         }
+    }
+
+    /// [`Filter::apply`] for an admitted record that carries a tally or a
+    /// repeat count: its members written before the closing brace. Out of
+    /// line, as the summary is, so that the common path keeps no room on
+    /// the stack for them.
+    #[inline(never)]
+    fn apply_carried(&self, limits: &Limits, decision: &LimitDecision, buf: &mut Vec<u8>) {
+        if buf.last() == Some(&b'}') {
+            buf.pop();
+            limits.write_members(decision, self.wall_clock(), buf);
+            buf.push(b'}');
+        }
+    }
+
+    /// [`Filter::apply`] for a summary: it replaces the record.
+    #[inline(never)]
+    fn apply_summary(&self, limits: &Limits, buf: &mut Vec<u8>) -> bool {
+        let mut summary = Vec::with_capacity(256);
+        limits.write_members(&LimitDecision::Summary, self.wall_clock(), &mut summary);
+        buf.clear();
+        buf.push(b'{');
+        buf.extend_from_slice(summary.strip_prefix(b",").unwrap_or(&summary));
+        buf.push(b'}');
+        true
     }
 
     /// The host's clocks at this call, to write times.

@@ -2415,28 +2415,51 @@ fn decide_alone(
     key: &[u8],
 ) -> Decision {
     if let Some(exceeded) = lim.locate_and_charge(now, facts, key) {
-        return match lim.refuse(0, exceeded, facts, now) {
-            Some(s) => {
-                *summary = Some(s);
-                Decision::Summary
-            }
-            None => Decision::Drop(0),
+        return if refuse_alone(lim, summary, exceeded, facts, now) {
+            Decision::Summary
+        } else {
+            Decision::Drop(0)
         };
     }
-    if !lim.holds_any() {
-        return Decision::Admit {
-            carry: false,
-            repeat: false,
-        };
-    }
-    let mut carries = false;
-    if let Some((_, source)) = lim.candidate(now) {
-        *carried = Some(lim.take(0, source, now));
-        carries = true;
-    }
+    let carry = lim.holds_any() && carry_alone(lim, carried, now);
     Decision::Admit {
-        carry: carries,
+        carry,
         repeat: false,
+    }
+}
+
+/// [`decide_alone`] for a record its limit refuses: whether it is
+/// replaced by a summary (else dropped). Out of line, as the rest of the
+/// decision is, so that the common path keeps no room on the stack for a
+/// summary.
+#[cold]
+#[inline(never)]
+fn refuse_alone(
+    lim: &mut Limiter,
+    summary: &mut Option<Summary>,
+    exceeded: Exceeded,
+    facts: &RecordFacts,
+    now: u64,
+) -> bool {
+    match lim.refuse(0, exceeded, facts, now) {
+        Some(s) => {
+            *summary = Some(s);
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`decide_alone`] for an admitted record while the limit holds a tally
+/// somewhere: whether the record carries one (then in `carried`).
+#[inline(never)]
+fn carry_alone(lim: &mut Limiter, carried: &mut Option<Carried>, now: u64) -> bool {
+    match lim.candidate(now) {
+        Some((_, source)) => {
+            *carried = Some(lim.take(0, source, now));
+            true
+        }
+        None => false,
     }
 }
 
@@ -2513,9 +2536,7 @@ impl Limits {
 
     /// The field the key is, when these limits are one limit keyed on one
     /// field and nothing else (`{field}`, the common case) that does not
-    /// dedupe: the caller may then look it up itself and have the record
-    /// decided by [`Limits::admit_single`].
-    #[inline(always)]
+    /// dedupe: such limits are decided by [`Limits::admit_single`].
     pub fn single_key_field(&self) -> Option<&str> {
         self.single.as_deref()
     }
@@ -2549,31 +2570,31 @@ impl Limits {
     }
 
     /// [`Limits::admit`] for a route whose limits are one limit keyed on
-    /// one field (`{field}`, see [`Limits::single_key_field`]), given that
-    /// field's value (`None` when the record lacks it): the common case,
-    /// decided in line with no lookup. `None`, with nothing decided or
+    /// one field (`{field}`, see [`Limits::single_key_field`]): the common
+    /// case, decided in line, `value_of` giving that field's value (`None`
+    /// when the record lacks it). `None`, with nothing asked, decided or
     /// changed, for other limits.
     #[inline(always)]
-    pub fn admit_single(
+    pub fn admit_single<'v>(
         &mut self,
         now: u64,
         facts: &RecordFacts,
-        value: Option<&[u8]>,
+        value_of: impl FnOnce(&str) -> Option<&'v [u8]>,
     ) -> Option<Decision> {
-        self.single.as_ref()?;
-        let [lim] = self.limits.as_mut_slice() else {
+        let Limits {
+            limits,
+            single,
+            carried,
+            summary,
+            ..
+        } = self;
+        let name = single.as_deref()?;
+        let [lim] = limits.as_mut_slice() else {
             return None;
         };
         // `{field}` renders as the value (see `KeyTemplate::key`).
-        let key = value.unwrap_or(ABSENT_FIELD);
-        Some(decide_alone(
-            lim,
-            &mut self.carried,
-            &mut self.summary,
-            now,
-            facts,
-            key,
-        ))
+        let key = value_of(name).unwrap_or(ABSENT_FIELD);
+        Some(decide_alone(lim, carried, summary, now, facts, key))
     }
 
     /// [`Limits::admit`] for several limits or dedupe: each limit's key
@@ -3796,7 +3817,9 @@ mod tests {
                 let facts = random_facts(&mut rng, false);
                 let absent = next().is_multiple_of(10);
                 let value = (!absent).then_some(k.as_bytes());
-                let got = single.admit_single(t, &facts, value).unwrap();
+                let got = single
+                    .admit_single(t, &facts, |name| (name == "k").then_some(value).flatten())
+                    .unwrap();
                 let want = reference.admit(t, &facts, &mut |name: &str| {
                     (name == "k").then_some(value).flatten()
                 });
@@ -3845,7 +3868,13 @@ mod tests {
             assert_eq!(declined.single_key_field(), None);
             for i in 0..5 {
                 let facts = info(100);
-                assert_eq!(declined.admit_single(SEC, &facts, Some(b"x")), None);
+                let asked = std::cell::Cell::new(false);
+                let declined_decision = declined.admit_single(SEC, &facts, |_| {
+                    asked.set(true);
+                    Some(b"x")
+                });
+                assert_eq!(declined_decision, None);
+                assert!(!asked.get());
                 let fields: &[(&str, &str)] = &[("k", "x"), ("a", "1"), ("b", "2")];
                 let got = decide(&mut declined, SEC + i, facts, fields);
                 let want = decide(&mut reference, SEC + i, facts, fields);
