@@ -1690,7 +1690,8 @@ impl Limiter {
         self.len() == 0
     }
 
-    /// The longest probe sequence any lookup has needed.
+    /// The longest probe sequence a lookup of a tracked key can need: the
+    /// farthest from its home any key was placed (keys only move nearer).
     pub fn longest_probe(&self) -> usize {
         self.longest_probe
     }
@@ -1845,14 +1846,14 @@ impl Limiter {
         for step in 0..MAX_PROBE {
             let s = self.index.get(pos).copied().unwrap_or(0);
             if s == 0 {
+                // Noted here, where a key is placed, not where it is found:
+                // a placed key only ever moves nearer its home.
+                self.note_probe(step);
                 return Probe::Vacant(pos);
             }
             if let Some(slot) = self.slots.get(s as usize)
                 && self.holds_key(slot, s, hash, len, head)
             {
-                if step >= self.longest_probe {
-                    self.longest_probe = step + 1;
-                }
                 return Probe::Found(s);
             }
             pos = (pos + 1) & self.mask;
@@ -1861,13 +1862,23 @@ impl Limiter {
         Probe::Full
     }
 
+    /// Notes that a key placed `step` positions past its home will need
+    /// `step + 1` to be found.
+    #[inline(always)]
+    fn note_probe(&mut self, step: usize) {
+        if step >= self.longest_probe {
+            self.longest_probe = step + 1;
+        }
+    }
+
     /// The first vacant index position of `hash`'s probe sequence, for a
     /// key known not to be in the index: [`Limiter::probe`] without the
     /// comparisons.
     fn vacancy(&mut self, hash: u64) -> Option<usize> {
         let mut pos = self.home(hash);
-        for _ in 0..MAX_PROBE {
+        for step in 0..MAX_PROBE {
             if self.index.get(pos).copied().unwrap_or(0) == 0 {
+                self.note_probe(step);
                 return Some(pos);
             }
             pos = (pos + 1) & self.mask;
