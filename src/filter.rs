@@ -288,6 +288,7 @@ impl TagPart {
 
 /// What a record's limits' keys are read from, besides the tag's parts:
 /// the parsed fields (strings), else the input's string members.
+#[derive(Clone, Copy)]
 struct KeyRecord<'r, 'a> {
     fields: &'a Fields<'r>,
     members: &'a [Member<'r>],
@@ -297,7 +298,7 @@ struct KeyRecord<'r, 'a> {
 impl<'r> KeyRecord<'r, '_> {
     /// The field `name`, looked up first where `hint` says.
     #[inline(always)]
-    fn field(&self, name: &str, hint: &Hint) -> Option<&'r [u8]> {
+    fn field(self, name: &str, hint: &Hint) -> Option<&'r [u8]> {
         match self.fields.get_hinted(name, hint) {
             Some(Value::Text(t)) => Some(t),
             _ => self.member(name),
@@ -305,16 +306,19 @@ impl<'r> KeyRecord<'r, '_> {
     }
 
     /// The field `name`, without a hint.
-    fn field_unhinted(&self, name: &str) -> Option<&'r [u8]> {
+    fn field_unhinted(self, name: &str) -> Option<&'r [u8]> {
         match self.fields.get(name) {
             Some(Value::Text(t)) => Some(t),
             _ => self.member(name),
         }
     }
 
-    /// The input's string member called `name`.
+    /// The input's string member called `name`. Taken by value, as every
+    /// function that reads a record's keys takes it: a reference would
+    /// have it written to memory for every record, not only on the paths
+    /// that call out.
     #[inline(never)]
-    fn member(&self, name: &str) -> Option<&'r [u8]> {
+    fn member(self, name: &str) -> Option<&'r [u8]> {
         self.members
             .iter()
             .find(|m| m.kind == Kind::String && m.key == name.as_bytes())
@@ -662,7 +666,7 @@ impl Filter {
                 members,
                 tag,
             };
-            self.limit(plan.route_at, &facts, &record, buf);
+            self.limit(plan.route_at, &facts, record, buf);
         }
         self.template.set(Some(template));
         self.fields.set(fields.into_list());
@@ -785,30 +789,33 @@ impl Filter {
     /// in `buf`: a carried tally is appended to it, a summary replaces it,
     /// a drop empties it (fluent-bit drops a record answered empty), and
     /// the drop is counted in its key's tally.
-    #[inline(never)]
+    #[inline(always)]
     fn limit(
         &self,
         route_at: Option<usize>,
         facts: &RecordFacts,
-        record: &KeyRecord<'_, '_>,
+        record: KeyRecord<'_, '_>,
         buf: &mut Vec<u8>,
     ) {
-        if self.limits_read.instance && self.limit_at(0, facts, record, buf) {
+        let [instance, route, ..] = &self.hints;
+        if self.limits_read.instance && self.limit_at(0, instance, facts, record, buf) {
             return;
         }
         if let Some(i) = route_at {
-            self.limit_at(i + 1, facts, record, buf);
+            self.limit_at(i + 1, route, facts, record, buf);
         }
     }
 
-    /// Runs the limits at position `at` of [`Filter::limits`]; `true` when
-    /// they dropped or replaced the record.
+    /// Runs the limits at position `at` of [`Filter::limits`], a single
+    /// `{field}` key looked up first where `hint` says; `true` when they
+    /// dropped or replaced the record.
     #[inline(always)]
     fn limit_at(
         &self,
         at: usize,
+        hint: &Hint,
         facts: &RecordFacts,
-        record: &KeyRecord<'_, '_>,
+        record: KeyRecord<'_, '_>,
         buf: &mut Vec<u8>,
     ) -> bool {
         let Some(cell) = self.limits.get(at) else {
@@ -821,8 +828,6 @@ impl Filter {
         let now = self.clock.get().0;
         // The usual single limit on `{field}`: the field looked up here,
         // the record decided in line.
-        let [instance, route, ..] = &self.hints;
-        let hint = if at == 0 { instance } else { route };
         let single = limits.admit_single(
             now,
             facts,
@@ -848,7 +853,7 @@ impl Filter {
         limits: &mut Limits,
         now: u64,
         facts: &RecordFacts,
-        record: &KeyRecord<'_, '_>,
+        record: KeyRecord<'_, '_>,
         buf: &mut Vec<u8>,
     ) -> bool {
         // The tag is read only when a key names a part of it, and once.
@@ -876,7 +881,7 @@ impl Filter {
     #[cold]
     fn tag_part<'r>(
         &self,
-        record: &KeyRecord<'r, '_>,
+        record: KeyRecord<'r, '_>,
         part: TagPart,
         name: &str,
         hint: &Hint,
