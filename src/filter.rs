@@ -29,7 +29,7 @@ use crate::config::{Config, ConfigError, ConfigProblem};
 use crate::envelope;
 use crate::formats::auto::{self, Format, Parsed};
 use crate::formats::{self, Fields, Hint, KeyTable, Mismatch, Pairs, Value, relifetime};
-use crate::limit::{Decision as LimitDecision, Limits, RecordFacts, WallClock};
+use crate::limit::{ABSENT_FIELD, Decision as LimitDecision, Limits, RecordFacts, WallClock};
 use crate::meaning::{self, Found};
 use crate::msgpack;
 use crate::out::{self, Out, Rendered};
@@ -302,6 +302,17 @@ impl<'r> KeyRecord<'r, '_> {
         match self.fields.get_hinted(name, hint) {
             Some(Value::Text(t)) => Some(t),
             _ => self.member(name),
+        }
+    }
+
+    /// [`KeyRecord::field`], or [`ABSENT_FIELD`] (as a key renders a
+    /// missing field) when the record lacks it: decided on each path, not
+    /// after them.
+    #[inline(always)]
+    fn field_or_absent(self, name: &str, hint: &Hint) -> &'r [u8] {
+        match self.fields.get_hinted(name, hint) {
+            Some(Value::Text(t)) => t,
+            _ => self.member(name).unwrap_or(ABSENT_FIELD),
         }
     }
 
@@ -833,8 +844,10 @@ impl Filter {
             facts,
             #[inline(always)]
             |name| match TagPart::named(name) {
-                Some(part) => self.tag_part(record, part, name, hint),
-                None => record.field(name, hint),
+                Some(part) => self
+                    .tag_part(record, part, name, hint)
+                    .unwrap_or(ABSENT_FIELD),
+                None => record.field_or_absent(name, hint),
             },
         );
         let done = match single {

@@ -867,7 +867,7 @@ impl KeyTemplate {
 }
 
 /// What a key template writes for a field the record lacks.
-const ABSENT_FIELD: &[u8] = b"-";
+pub const ABSENT_FIELD: &[u8] = b"-";
 
 /// `bytes` as JSON string content (escaped, without the quotes).
 fn escape_content(bytes: &[u8]) -> Vec<u8> {
@@ -1976,10 +1976,10 @@ impl Limiter {
         if found {
             slot.referenced = true;
         }
+        // No test for a class without budgets: its buckets pass every
+        // record (see `charge_slot`), and the class with budgets, the one
+        // most records are in, is spared the test.
         let rates = if facts.severe { severe } else { normal };
-        if !rates.active {
-            return None;
-        }
         charge_slot::<false>(slot, rates, credit, facts, now, undo)
     }
 
@@ -2320,7 +2320,8 @@ impl Limiter {
     /// nothing to carry (the common case, decided in a few instructions).
     #[inline(always)]
     fn holds_any(&self) -> bool {
-        self.pend.head != 0 || self.overflow_held
+        // One test, not two: asked of every admitted record.
+        (self.pend.head | u32::from(self.overflow_held)) != 0
     }
 
     /// The oldest held tally this admitted record (of the current slot)
@@ -2582,15 +2583,15 @@ impl Limits {
 
     /// [`Limits::admit`] for a route whose limits are one limit keyed on
     /// one field (`{field}`, see [`Limits::single_key_field`]): the common
-    /// case, decided in line, `value_of` giving that field's value (`None`
-    /// when the record lacks it). `None`, with nothing asked, decided or
-    /// changed, for other limits.
+    /// case, decided in line, `value_of` giving that field's value
+    /// ([`ABSENT_FIELD`] when the record lacks it, as a key renders it).
+    /// `None`, with nothing asked, decided or changed, for other limits.
     #[inline(always)]
     pub fn admit_single<'v>(
         &mut self,
         now: u64,
         facts: &RecordFacts,
-        value_of: impl FnOnce(&str) -> Option<&'v [u8]>,
+        value_of: impl FnOnce(&str) -> &'v [u8],
     ) -> Option<Decision> {
         let Limits {
             limits,
@@ -2600,12 +2601,17 @@ impl Limits {
             ..
         } = self;
         let name = single.as_deref()?;
-        let [lim] = limits.as_mut_slice() else {
-            return None;
-        };
+        // `single` is set for one limit only: the first is that one.
+        let lim = limits.first_mut()?;
         // `{field}` renders as the value (see `KeyTemplate::key`).
-        let key = value_of(name).unwrap_or(ABSENT_FIELD);
-        Some(decide_alone(lim, carried, summary, now, facts, key))
+        Some(decide_alone(
+            lim,
+            carried,
+            summary,
+            now,
+            facts,
+            value_of(name),
+        ))
     }
 
     /// [`Limits::admit`] for several limits or dedupe: each limit's key
@@ -3829,7 +3835,12 @@ mod tests {
                 let absent = next().is_multiple_of(10);
                 let value = (!absent).then_some(k.as_bytes());
                 let got = single
-                    .admit_single(t, &facts, |name| (name == "k").then_some(value).flatten())
+                    .admit_single(t, &facts, |name| {
+                        (name == "k")
+                            .then_some(value)
+                            .flatten()
+                            .unwrap_or(ABSENT_FIELD)
+                    })
                     .unwrap();
                 let want = reference.admit(t, &facts, &mut |name: &str| {
                     (name == "k").then_some(value).flatten()
@@ -3882,7 +3893,7 @@ mod tests {
                 let asked = std::cell::Cell::new(false);
                 let declined_decision = declined.admit_single(SEC, &facts, |_| {
                     asked.set(true);
-                    Some(b"x")
+                    b"x"
                 });
                 assert_eq!(declined_decision, None);
                 assert!(!asked.get());
