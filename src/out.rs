@@ -267,21 +267,31 @@ impl<'b> Out<'b> {
     /// One member whose value is a time, as [`Out::values`] writes a
     /// [`Value::Time`].
     pub fn time_member(&mut self, name: &[u8], t: Timestamp) {
-        self.sep();
-        self.byte(b'"');
-        self.put(name);
-        self.put(b"\":\"");
+        self.text_head(name);
         self.time(t);
         self.byte(b'"');
     }
 
+    /// A member's start up to its string value, `"name":"` (after a comma
+    /// when one is due), for the caller to write the value and close it.
+    #[inline(always)]
+    fn text_head(&mut self, name: &[u8]) {
+        self.text_piece(name, b"", b"");
+    }
+
     /// One member whose value is text that needs no escaping (a level, a
-    /// template id): as [`Out::values`] writes it, with one bounds check
-    /// where the buffer already reaches past it (it keeps the bytes of
-    /// earlier records).
+    /// template id): as [`Out::values`] writes it.
     pub fn text_member(&mut self, name: &[u8], value: &[u8]) {
+        self.text_piece(name, value, b"\"");
+    }
+
+    /// `"name":"` (after a comma when one is due), then `value` and `tail`,
+    /// with one bounds check where the buffer already reaches past them
+    /// (it keeps the bytes of earlier records).
+    #[inline(always)]
+    fn text_piece(&mut self, name: &[u8], value: &[u8], tail: &[u8]) {
         let comma = usize::from(self.comma);
-        let end = self.pos + comma + name.len() + value.len() + 5;
+        let end = self.pos + comma + name.len() + 4 + value.len() + tail.len();
         let Some(dst) = self.buf.get_mut(self.pos..end) else {
             // Past the end of what earlier records wrote: piece by piece.
             self.sep();
@@ -289,7 +299,7 @@ impl<'b> Out<'b> {
             self.put(name);
             self.put(b"\":\"");
             self.put(value);
-            self.byte(b'"');
+            self.put(tail);
             return;
         };
         let mut at = 0;
@@ -306,7 +316,7 @@ impl<'b> Out<'b> {
         put(name);
         put(b"\":\"");
         put(value);
-        put(b"\"");
+        put(tail);
         self.pos = end;
         self.comma = true;
     }
