@@ -206,6 +206,22 @@ const fn key(word: &[u8]) -> Key {
     (word.len(), packed)
 }
 
+/// [`key`] for a word met at run time: the same key, its eight bytes read
+/// in two loads at most (`key` is the table's, at compile time).
+#[inline(always)]
+fn runtime_key(word: &[u8]) -> Key {
+    let n = word.len();
+    let lower = if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    };
+    (
+        n,
+        crate::scan::head_word(word) | (0x2020_2020_2020_2020 & lower),
+    )
+}
+
 // The words of the module doc's table, as keys.
 const TRACE: Key = key(b"trace");
 const TRAC: Key = key(b"trac");
@@ -261,7 +277,7 @@ fn word_level(word: &[u8]) -> Option<(Level, bool)> {
     if word.is_empty() || word.len() > LONGEST_WORD {
         return None;
     }
-    let found = match key(word) {
+    let found = match runtime_key(word) {
         TRACE | TRAC | TRCE | TRC => (Level::Trace, true),
         FINEST | FINER | VERBOSE | T | V => (Level::Trace, false),
         DEBUG | DEBU | DBUG | DBG => (Level::Debug, true),
@@ -1066,6 +1082,21 @@ mod tests {
                     .unwrap_or(len);
                 assert_eq!(token_stop(&text, from), naive, "{text:?} from {from}");
             }
+        }
+    }
+
+    /// The run-time key of a word is the table's `key` of it: every length
+    /// up to 14, letters of both cases and other bytes.
+    #[test]
+    fn runtime_key_is_key() {
+        let alphabet = b"eErRoOiInNfFwWaA0-_ \xc3";
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1e);
+        for _ in 0..20_000 {
+            let len = (next() % 15) as usize;
+            let word: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            assert_eq!(runtime_key(&word), key(&word), "{word:?}");
         }
     }
 
