@@ -1733,12 +1733,25 @@ impl Limiter {
             }
     }
 
-    /// Grows the slot tables by up to their current size, never past the
-    /// capacity, so memory stays within [`Limiter::memory_bound`].
+    /// Grows the slot tables, never past the capacity, so memory stays
+    /// within [`Limiter::memory_bound`]: first to 16 slots, then to the
+    /// smallest of the capacity halved (rounded up) a number of times that
+    /// is above the current size. That is at most twice the current size,
+    /// and the last step reaches the capacity from about half of it: each
+    /// growth copies the slots so far, bytes the host charges one fuel
+    /// each, and plain doubling would copy up to the capacity's worth just
+    /// before reaching it (8,192 slots on the way to 10,001).
     fn grow(&mut self) {
         let total = self.capacity + 1;
         let have = self.slots.len();
-        let add = have.clamp(16, 4096).min(total.saturating_sub(have));
+        let mut next = total.min(16);
+        if have >= 16 {
+            next = total;
+            while next.div_ceil(2) > have {
+                next = next.div_ceil(2);
+            }
+        }
+        let add = next.saturating_sub(have);
         self.slots.reserve_exact(add);
         if self.dedupes() {
             self.messages.reserve_exact(add);
