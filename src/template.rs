@@ -1602,22 +1602,76 @@ struct Key {
     name: bool,
 }
 
-/// A cheap test that [`key_before`] may find a key before `value`: a
-/// separator byte before it, and the two letters before that ending one of
-/// the keys (`rr`, `or`, `no`, `de`, `us`, `it`, `rn`).
+/// The two-letter endings of the error-code keys that [`may_follow_key`]
+/// looks for, any case: those of `err`, `error`, `errno`, `code` and
+/// `status`, and of `exit` and `return` (never the key word itself, so
+/// [`key_before`] turns them down).
+const KEY_ENDINGS: [[u8; 2]; 7] = [*b"rr", *b"or", *b"no", *b"de", *b"us", *b"it", *b"rn"];
+
+/// In [`KEY_TAIL`]: a byte that may separate a key from its value.
+const KEY_SEPARATOR: u16 = 0x80;
+
+/// Per byte, what [`may_follow_key`] asks of the bytes before a value:
+/// bit `k` (`k < 7`) when the byte, any case, is the first letter of
+/// [`KEY_ENDINGS`]`[k]`, bit `8 + k` when it is the second, and
+/// [`KEY_SEPARATOR`] for ` `, `:`, `=` and `#`. Two bytes end a key
+/// exactly when the first's low bits meet the second's high bits.
+#[allow(clippy::indexing_slicing)]
+const fn key_tail_table() -> [u16; 256] {
+    let mut table = [0u16; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let lower = b as u8 | 0x20;
+        let mut bits = 0u16;
+        let mut k = 0;
+        while k < KEY_ENDINGS.len() {
+            if lower == KEY_ENDINGS[k][0] {
+                bits |= 1 << k;
+            }
+            if lower == KEY_ENDINGS[k][1] {
+                bits |= 1 << (8 + k);
+            }
+            k += 1;
+        }
+        if matches!(b as u8, b' ' | b':' | b'=' | b'#') {
+            bits |= KEY_SEPARATOR;
+        }
+        table[b] = bits;
+        b += 1;
+    }
+    table
+}
+
+static KEY_TAIL: [u16; 256] = key_tail_table();
+
+#[inline(always)]
+fn key_tail(b: u8) -> u16 {
+    // A `u8` indexes a 256-entry table: never out of bounds.
+    KEY_TAIL.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// A cheap test that [`key_before`] may find a key before `value`: one to
+/// five separator bytes before it, and the two bytes before those ending
+/// one of the keys ([`KEY_ENDINGS`]). One table look-up per byte: most
+/// numbers follow no separator, or a word with no such ending.
 #[inline(always)]
 fn may_follow_key(text: &[u8], value: usize) -> bool {
-    let mut at = value;
-    let mut steps = 0;
-    while steps < 5 && at > 0 && matches!(byte(text, at - 1), b' ' | b':' | b'=' | b'#') {
-        at -= 1;
-        steps += 1;
-    }
-    if steps == 0 || at < 2 {
+    let Some((&last, mut rest)) = text.get(..value).and_then(<[u8]>::split_last) else {
+        return false;
+    };
+    if key_tail(last) & KEY_SEPARATOR == 0 {
         return false;
     }
-    let pair = [byte(text, at - 2) | 0x20, byte(text, at - 1) | 0x20];
-    matches!(&pair, b"rr" | b"or" | b"no" | b"de" | b"us" | b"it" | b"rn")
+    for _ in 0..4 {
+        match rest.split_last() {
+            Some((&b, head)) if key_tail(b) & KEY_SEPARATOR != 0 => rest = head,
+            _ => break,
+        }
+    }
+    match rest.last_chunk::<2>() {
+        Some(&[first, second]) => key_tail(first) & (key_tail(second) >> 8) != 0,
+        None => false,
+    }
 }
 
 /// The key that the value at `value` belongs to, if it is an error-code
@@ -2264,6 +2318,65 @@ mod tests {
                     .find(|&i| !text[i].is_ascii_digit())
                     .unwrap_or(naive_end);
                 assert_eq!(found.digits, naive_word_digits, "{text:?} from {from}");
+            }
+        }
+    }
+
+    /// The error-code pre-check as it was first written: byte by byte.
+    fn may_follow_key_naive(text: &[u8], value: usize) -> bool {
+        let mut at = value;
+        let mut steps = 0;
+        while steps < 5 && at > 0 && matches!(byte(text, at - 1), b' ' | b':' | b'=' | b'#') {
+            at -= 1;
+            steps += 1;
+        }
+        if steps == 0 || at < 2 {
+            return false;
+        }
+        let pair = [byte(text, at - 2) | 0x20, byte(text, at - 1) | 0x20];
+        matches!(&pair, b"rr" | b"or" | b"no" | b"de" | b"us" | b"it" | b"rn")
+    }
+
+    /// [`may_follow_key`]'s table look-ups accept exactly what the byte
+    /// tests accept: every pair of bytes before every run of separators
+    /// (none to six), and random text from every position.
+    #[test]
+    fn may_follow_key_matches_byte_tests() {
+        for run in ["", " ", ":", "=", "#", " : ", "  =  ", ":: ##", "      "] {
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let mut text = vec![a, b];
+                    text.extend_from_slice(run.as_bytes());
+                    text.push(b'7');
+                    let value = text.len() - 1;
+                    for start in 0..=2 {
+                        let text = &text[start..];
+                        let value = value - start;
+                        assert_eq!(
+                            may_follow_key(text, value),
+                            may_follow_key_naive(text, value),
+                            "{text:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let alphabet = b"eErRnNoOdDsStTiIuUcCx_ :=#0\x80";
+        let mut next = crate::test_rng::xorshift(0x5851_f42d_4c95_7f2d);
+        for _ in 0..20_000 {
+            let state = next();
+            let len = (state % 12) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|i| {
+                    alphabet[(state.rotate_left(5 * i as u32) % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            for value in 0..=len + 1 {
+                assert_eq!(
+                    may_follow_key(&text, value),
+                    may_follow_key_naive(&text, value),
+                    "{text:?} at {value}"
+                );
             }
         }
     }
