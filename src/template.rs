@@ -433,12 +433,15 @@ fn window_special(window: &[u8; 17], skip: usize) -> Option<(usize, u8)> {
     let (y0, x0) = (word_at(window, 0), word_at(window, 1));
     let (y1, x1) = (word_at(window, 8), word_at(window, 9));
     let (t0, t1) = (loose(x0, y0), loose(x1, y1));
-    let (keep0, keep1) = keep(skip);
-    if ((t0.0 | t0.1) & keep0 | (t1.0 | t1.1) & keep1) & HIGH == 0 {
+    let (f0, f1) = (t0.0 | t0.1, t1.0 | t1.1);
+    // The skipped bytes are masked off only when something is flagged:
+    // the window that ends the text mostly has no flag at all.
+    if (f0 | f1) & HIGH == 0 {
         return None;
     }
+    let (keep0, keep1) = keep(skip);
     // Every flag of `loose` goes to `first_special`, which confirms it.
-    let (f0, f1) = ((t0.0 | t0.1) & keep0 & HIGH, (t1.0 | t1.1) & keep1 & HIGH);
+    let (f0, f1) = (f0 & keep0 & HIGH, f1 & keep1 & HIGH);
     first_special(x0, y0, f0).or_else(|| first_special(x1, y1, f1).map(|(i, b)| (i + 8, b)))
 }
 
