@@ -457,11 +457,23 @@ fn next_special(text: &[u8], from: usize) -> Option<(usize, u8)> {
         None => 0,
     };
     let mut rest = text.get(before..)?;
+    // Two windows per step, each with its own length check (a short
+    // search pays no more than with one window per step), and the loop's
+    // other bookkeeping paid once per 32 bytes.
     while let Some(window) = rest.first_chunk::<17>() {
         if let Some((i, b)) = window_special(window, 0) {
             return Some((text.len() - rest.len() + 1 + i, b));
         }
-        rest = rest.get(16..).unwrap_or_default();
+        let Some(pair) = rest.first_chunk::<33>() else {
+            rest = rest.get(16..).unwrap_or_default();
+            break;
+        };
+        if let Some(window) = pair.last_chunk::<17>()
+            && let Some((i, b)) = window_special(window, 0)
+        {
+            return Some((text.len() - rest.len() + 17 + i, b));
+        }
+        rest = rest.get(32..).unwrap_or_default();
     }
     // At most 16 bytes left after the one before: the window that ends the
     // text, with the bytes already seen skipped, or one byte at a time.
