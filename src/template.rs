@@ -972,6 +972,52 @@ fn span_of(text: &[u8], at: usize, flags: u8) -> usize {
     end
 }
 
+/// In [`NUMBER_EDGE`]: after digits, a byte that makes them part of
+/// something other than a plain number (a word byte, `.`, `:`, `-`, `/`).
+const STOPS_AFTER: u8 = 1;
+/// In [`NUMBER_EDGE`]: before digits, `-`, `+` or `:`.
+const STOPS_BEFORE: u8 = 2;
+/// In [`NUMBER_EDGE`]: an ASCII capital, which after short digits and a
+/// space may start a month name.
+const CAPITAL: u8 = 4;
+/// In [`NUMBER_EDGE`]: a size unit's first letter, after digits and a space.
+const UNIT: u8 = 8;
+
+/// What a byte next to a run of digits says about it, so that the common
+/// case costs one lookup per side instead of chains of comparisons.
+#[allow(clippy::indexing_slicing)]
+const fn number_edges() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let mut edge = 0;
+        if CLASS[b] & WORD != 0 || matches!(c, b'.' | b':' | b'-' | b'/') {
+            edge |= STOPS_AFTER;
+        }
+        if matches!(c, b'-' | b'+' | b':') {
+            edge |= STOPS_BEFORE;
+        }
+        if c.is_ascii_uppercase() {
+            edge |= CAPITAL;
+        }
+        if matches!(c, b'B' | b'k' | b'K' | b'M' | b'G' | b'T' | b'P') {
+            edge |= UNIT;
+        }
+        table[b] = edge;
+        b += 1;
+    }
+    table
+}
+
+static NUMBER_EDGE: [u8; 256] = number_edges();
+
+#[inline(always)]
+fn number_edge(b: u8) -> u8 {
+    // A `u8` indexes a 256-entry table: never out of bounds.
+    NUMBER_EDGE.get(usize::from(b)).copied().unwrap_or(0)
+}
+
 /// The common case, decided from the bytes around the digits alone: digits
 /// that no table row other than "number" can claim (not followed by a
 /// letter, digit, `_`, `.`, `:`, `-`, `/`, or a space and a unit; not after
@@ -981,24 +1027,25 @@ fn span_of(text: &[u8], at: usize, flags: u8) -> usize {
 fn plain_number(text: &[u8], start: usize, floor: usize) -> Option<Token> {
     let end = digit_run(text, start);
     let next = byte(text, end);
+    // At the floor nothing before the digits counts: 0 has no edge bits.
     let prev = if start > floor {
         byte(text, start - 1)
     } else {
-        b'x'
+        0
     };
-    if class(next) & WORD != 0
-        || matches!(next, b'.' | b':' | b'-' | b'/')
-        || matches!(prev, b'-' | b'+' | b':')
-        || (end - start <= 2
-            && ((byte(text, start.wrapping_sub(1)) == b' ' && letter_before_spaces(text, start))
-                || (matches!(next, b' ' | b'-' | b'/')
-                    && byte(text, end + 1).is_ascii_uppercase())))
-        || (next == b' '
-            && matches!(
-                byte(text, end + 1),
-                b'B' | b'k' | b'K' | b'M' | b'G' | b'T' | b'P'
-            ))
-    {
+    if number_edge(next) & STOPS_AFTER != 0 || number_edge(prev) & STOPS_BEFORE != 0 {
+        return None;
+    }
+    let short = end - start <= 2;
+    // `-` and `/` after the digits were turned away above, so a space is
+    // the one byte left that a unit or month name may follow.
+    if next == b' ' {
+        let after = number_edge(byte(text, end + 1));
+        if after & UNIT != 0 || (short && after & CAPITAL != 0) {
+            return None;
+        }
+    }
+    if short && byte(text, start.wrapping_sub(1)) == b' ' && letter_before_spaces(text, start) {
         return None;
     }
     Some(Token {
@@ -2606,6 +2653,98 @@ mod tests {
                 template.build(message.as_bytes());
             }
             assert!(start.elapsed().as_millis() < 2_000, "{piece}");
+        }
+    }
+
+    /// The comparison chains [`plain_number`] replaced with table bits.
+    /// The common case, decided from the bytes around the digits alone: digits
+    /// that no table row other than "number" can claim (not followed by a
+    /// letter, digit, `_`, `.`, `:`, `-`, `/`, or a space and a unit; not after
+    /// `-`, `+` or `:`; and, for one or two digits, not next to what may be a
+    /// month name).
+    fn plain_number_reference(text: &[u8], start: usize, floor: usize) -> Option<Token> {
+        let end = digit_run(text, start);
+        let next = byte(text, end);
+        let prev = if start > floor {
+            byte(text, start - 1)
+        } else {
+            b'x'
+        };
+        if class(next) & WORD != 0
+            || matches!(next, b'.' | b':' | b'-' | b'/')
+            || matches!(prev, b'-' | b'+' | b':')
+            || (end - start <= 2
+                && ((byte(text, start.wrapping_sub(1)) == b' '
+                    && letter_before_spaces(text, start))
+                    || (matches!(next, b' ' | b'-' | b'/')
+                        && byte(text, end + 1).is_ascii_uppercase())))
+            || (next == b' '
+                && matches!(
+                    byte(text, end + 1),
+                    b'B' | b'k' | b'K' | b'M' | b'G' | b'T' | b'P'
+                ))
+        {
+            return None;
+        }
+        Some(Token {
+            from: start,
+            end,
+            mask: Mask::Num,
+            suffix: end,
+        })
+    }
+
+    /// [`plain_number`] agrees with the comparison chains it replaced for
+    /// every byte before the digits, every byte after them, every byte
+    /// after that, one to three digits (short runs take other checks), and
+    /// with the digits at the floor or past it.
+    fn parts(token: Option<Token>) -> Option<(usize, usize, Mask, usize)> {
+        token.map(|t| (t.from, t.end, t.mask, t.suffix))
+    }
+
+    #[test]
+    fn plain_number_matches_reference() {
+        let mut text = Vec::new();
+        for digits in 1..=3usize {
+            for before in 0..=255u8 {
+                for after in 0..=255u8 {
+                    for then in [b' ', b'A', b'B', b'k', b'a', b'x', b'1', b'-', 0x80, 0] {
+                        text.clear();
+                        text.extend_from_slice(b"Jul ");
+                        text.push(before);
+                        text.extend(std::iter::repeat_n(b'7', digits));
+                        text.push(after);
+                        text.push(then);
+                        for floor in [0, 4, 5] {
+                            assert_eq!(
+                                parts(plain_number(&text, 5, floor)),
+                                parts(plain_number_reference(&text, 5, floor)),
+                                "{text:?} {floor}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for before in 0..=255u8 {
+            for then in 0..=255u8 {
+                for gap in [&b""[..], b" ", b"  ", b"   "] {
+                    text.clear();
+                    text.extend_from_slice(b"xJu");
+                    text.push(before);
+                    text.extend_from_slice(gap);
+                    let start = text.len();
+                    text.extend_from_slice(b"12 ");
+                    text.push(then);
+                    for floor in [0, start] {
+                        assert_eq!(
+                            parts(plain_number(&text, start, floor)),
+                            parts(plain_number_reference(&text, start, floor)),
+                            "{text:?} {floor}"
+                        );
+                    }
+                }
+            }
         }
     }
 }
