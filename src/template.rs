@@ -2470,20 +2470,27 @@ mod tests {
         }
     }
 
+    /// Nine bytes drawn from an alphabet rich in the pass's special bytes
+    /// and near misses, and the two words [`loose`] reads from them: `x`
+    /// the last eight, `y` the same shifted by one (each byte's previous).
+    fn random_window(next: &mut impl FnMut() -> u64) -> ([u8; 9], u64, u64) {
+        let alphabet = b"aZ_09 =':;<>?\\\"-.x\x80\xb0\xbc\xe9\xff\t!";
+        let r = next();
+        let bytes: [u8; 9] =
+            std::array::from_fn(|i| alphabet[((r >> (6 * i)) % alphabet.len() as u64) as usize]);
+        let y = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+        let x = u64::from_le_bytes(bytes[1..].try_into().unwrap());
+        (bytes, x, y)
+    }
+
     /// [`loose`] flags every special byte of a word, non-ASCII bytes
     /// around or not, and [`exact`]'s lowest flag is the first special
     /// byte, as a byte-by-byte test says.
     #[test]
     fn loose_flags_every_special_byte_and_exact_the_first() {
-        let alphabet = b"aZ_09 =':;<>?\\\"-.x\x80\xb0\xbc\xe9\xff\t!";
         let mut next = crate::test_rng::xorshift(0x0123_4567_89ab_cdef);
         for _ in 0..100_000 {
-            let r = next();
-            let bytes: [u8; 9] = std::array::from_fn(|i| {
-                alphabet[((r >> (6 * i)) % alphabet.len() as u64) as usize]
-            });
-            let y = u64::from_le_bytes(bytes[..8].try_into().unwrap());
-            let x = u64::from_le_bytes(bytes[1..].try_into().unwrap());
+            let (bytes, x, y) = random_window(&mut next);
             let (marks, doubled) = loose(x, y);
             let first = (0..8).find(|&i| is_special_naive(bytes[i + 1], bytes[i]));
             for i in 0..8 {
@@ -2506,15 +2513,9 @@ mod tests {
     /// special byte, as the pass uses it.
     #[test]
     fn first_special_confirms_every_loose_flag() {
-        let alphabet = b"aZ_09 =':;<>?\\\"-.x\x80\xb0\xbc\xe9\xff\t!";
         let mut next = crate::test_rng::xorshift(0x5851_f42d_4c95_7f2d);
         for _ in 0..100_000 {
-            let r = next();
-            let bytes: [u8; 9] = std::array::from_fn(|i| {
-                alphabet[((r >> (6 * i)) % alphabet.len() as u64) as usize]
-            });
-            let y = u64::from_le_bytes(bytes[..8].try_into().unwrap());
-            let x = u64::from_le_bytes(bytes[1..].try_into().unwrap());
+            let (bytes, x, y) = random_window(&mut next);
             let (marks, doubled) = loose(x, y);
             let first = (0..8)
                 .find(|&i| is_special_naive(bytes[i + 1], bytes[i]))
