@@ -454,7 +454,7 @@ fn window_special(window: &[u8; 17], skip: usize) -> Option<(usize, u8)> {
 
 /// The position of the first special byte in `text[from..]` (a digit, `'`,
 /// `\`, `=`, or a space that follows a space), and the byte. Sixteen bytes
-/// per step, read with the byte before them.
+/// at a time, read with the byte before them.
 fn next_special(text: &[u8], from: usize) -> Option<(usize, u8)> {
     // Each window starts with the byte before the bytes it tests; the first
     // byte of the text has none, and is tested on its own.
