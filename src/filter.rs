@@ -923,7 +923,10 @@ impl Filter {
                 carry: false,
                 repeat: false,
             } => false,
-            LimitDecision::Summary => self.apply_summary(limits, buf),
+            LimitDecision::Summary => {
+                self.apply_summary(limits, buf);
+                true
+            }
             LimitDecision::Admit { .. } => {
                 self.apply_carried(limits, &decision, buf);
                 false
@@ -950,14 +953,13 @@ impl Filter {
 
     /// [`Filter::apply`] for a summary: it replaces the record.
     #[inline(never)]
-    fn apply_summary(&self, limits: &Limits, buf: &mut Vec<u8>) -> bool {
+    fn apply_summary(&self, limits: &Limits, buf: &mut Vec<u8>) {
         let mut summary = Vec::with_capacity(256);
         limits.write_members(&LimitDecision::Summary, self.wall_clock(), &mut summary);
         buf.clear();
         buf.push(b'{');
         buf.extend_from_slice(summary.strip_prefix(b",").unwrap_or(&summary));
         buf.push(b'}');
-        true
     }
 
     /// The host's clocks at this call, to write times.
