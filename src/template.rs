@@ -2657,12 +2657,8 @@ mod tests {
         }
     }
 
-    /// The comparison chains [`plain_number`] replaced with table bits.
-    /// The common case, decided from the bytes around the digits alone: digits
-    /// that no table row other than "number" can claim (not followed by a
-    /// letter, digit, `_`, `.`, `:`, `-`, `/`, or a space and a unit; not after
-    /// `-`, `+` or `:`; and, for one or two digits, not next to what may be a
-    /// month name).
+    /// [`plain_number`] as it was before its comparison chains became
+    /// table bits: the reference the table is tested against.
     fn plain_number_reference(text: &[u8], start: usize, floor: usize) -> Option<Token> {
         let end = digit_run(text, start);
         let next = byte(text, end);
@@ -2695,14 +2691,15 @@ mod tests {
         })
     }
 
-    /// [`plain_number`] agrees with the comparison chains it replaced for
-    /// every byte before the digits, every byte after them, every byte
-    /// after that, one to three digits (short runs take other checks), and
-    /// with the digits at the floor or past it.
+    /// A token's fields, to compare two.
     fn parts(token: Option<Token>) -> Option<(usize, usize, Mask, usize)> {
         token.map(|t| (t.from, t.end, t.mask, t.suffix))
     }
 
+    /// [`plain_number`] agrees with the comparison chains it replaced for
+    /// every byte before the digits, every byte after them, every byte
+    /// after that, one to three digits (short runs take other checks), and
+    /// with the digits at the floor or past it.
     #[test]
     fn plain_number_matches_reference() {
         let mut text = Vec::new();
