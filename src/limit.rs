@@ -305,7 +305,7 @@ pub const LIMIT_KEYS: &[LimitKeyDoc] = &[
             max: MAX_KEYS_LIMIT,
         },
         default: "10000",
-        doc: "Keys tracked at once. Beyond it the least recently seen key is forgotten and its tally folded into the overflow key, `(overflow)`. Memory: at most 312 bytes per key (632 with dedupe), 3.1 MB at the default.",
+        doc: "Keys tracked at once. Beyond it the least recently seen key is forgotten and its tally folded into the overflow key, `(overflow)`. Memory: at most 312 bytes per key (632 with dedupe), 3.1 MB at the default, most of it taken when a 16th key arrives.",
     },
     LimitKeyDoc {
         key: "carry_after_secs",
@@ -1481,7 +1481,8 @@ fn charge_slot<const UNDO: bool>(
     None
 }
 
-/// One tracked key. The fields every record touches come first.
+/// One tracked key: what a record finds and charges. The fields every
+/// record touches come first.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
     hash: u64,
@@ -1492,14 +1493,22 @@ struct Slot {
     len: u32,
     /// Set when a record finds the key; cleared as the clock hand passes.
     referenced: bool,
-    /// Whether the slot is on the pending list.
+    /// Whether the key is on the pending list (its [`Held`] then exists).
     pending: bool,
     normal: Tats,
     severe: Tats,
+}
+
+/// What a tracked key holds for later: its tally and its place on the
+/// pending list. Kept apart from its [`Slot`], in a table that reaches a
+/// slot only once that key (or one placed after it) has held something,
+/// so that a new key writes its slot alone: most keys never hold anything.
+#[derive(Clone, Copy, Debug, Default)]
+struct Held {
     tally: Tally,
     pend: Link,
-    /// When it joined the pending list (or, for the overflow slot, when
-    /// its tally became non-empty).
+    /// When it joined the pending list (or, for the overflow key, when its
+    /// tally became non-empty).
     pending_since: u64,
 }
 
@@ -1556,6 +1565,10 @@ pub struct Limiter {
     severe: Rates,
     credit: Credit,
     slots: Vec<Slot>,
+    /// Each slot's [`Held`], up to the last slot that held something (the
+    /// overflow key's always): readers treat a slot past the end as
+    /// holding nothing. Its capacity follows the slots' (never more).
+    held: Vec<Held>,
     /// [`TAIL_WORDS`] per slot: the key's kept words after the two in its
     /// slot's `head`. Only keys longer than 16 bytes have such words, so
     /// the table reaches slot `s` only once such a key was placed at or
@@ -1586,31 +1599,27 @@ pub struct Limiter {
     undo: [u64; 2],
 }
 
-fn link_pend(s: &mut Slot) -> &mut Link {
-    &mut s.pend
-}
-
-fn unlink(slots: &mut [Slot], ends: &mut Ends, i: u32, field: fn(&mut Slot) -> &mut Link) {
-    let Some(link) = slots.get_mut(i as usize).map(|s| std::mem::take(field(s))) else {
+fn unlink(held: &mut [Held], ends: &mut Ends, i: u32) {
+    let Some(link) = held.get_mut(i as usize).map(|h| std::mem::take(&mut h.pend)) else {
         return;
     };
-    match slots.get_mut(link.prev as usize) {
-        Some(p) if link.prev != 0 => field(p).next = link.next,
+    match held.get_mut(link.prev as usize) {
+        Some(p) if link.prev != 0 => p.pend.next = link.next,
         _ => ends.head = link.next,
     }
-    match slots.get_mut(link.next as usize) {
-        Some(n) if link.next != 0 => field(n).prev = link.prev,
+    match held.get_mut(link.next as usize) {
+        Some(n) if link.next != 0 => n.pend.prev = link.prev,
         _ => ends.tail = link.prev,
     }
 }
 
-fn push_back(slots: &mut [Slot], ends: &mut Ends, i: u32, field: fn(&mut Slot) -> &mut Link) {
+fn push_back(held: &mut [Held], ends: &mut Ends, i: u32) {
     let old = ends.tail;
-    if let Some(s) = slots.get_mut(i as usize) {
-        *field(s) = Link { prev: old, next: 0 };
+    if let Some(h) = held.get_mut(i as usize) {
+        h.pend = Link { prev: old, next: 0 };
     }
-    match slots.get_mut(old as usize) {
-        Some(o) if old != 0 => field(o).next = i,
+    match held.get_mut(old as usize) {
+        Some(o) if old != 0 => o.pend.next = i,
         _ => ends.head = i,
     }
     ends.tail = i;
@@ -1656,6 +1665,7 @@ impl Limiter {
             seed: mix_seed(seed),
             spec,
             slots: Vec::new(),
+            held: vec![Held::default()],
             keys: Vec::new(),
             messages: Vec::new(),
             index: vec![0; size],
@@ -1707,6 +1717,7 @@ impl Limiter {
     /// The bytes this limit's tables take now.
     pub fn memory_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.held.capacity() * std::mem::size_of::<Held>()
             + self.keys.capacity() * std::mem::size_of::<u64>()
             + self.messages.capacity() * std::mem::size_of::<[Message; DEDUPE_MESSAGES]>()
             + self.index.capacity() * std::mem::size_of::<u32>()
@@ -1725,6 +1736,7 @@ impl Limiter {
     /// when the limit dedupes, its messages.
     pub fn slot_bytes(dedupe: bool) -> usize {
         std::mem::size_of::<Slot>()
+            + std::mem::size_of::<Held>()
             + MAX_KEY_BYTES
             + if dedupe {
                 std::mem::size_of::<[Message; DEDUPE_MESSAGES]>()
@@ -1734,23 +1746,15 @@ impl Limiter {
     }
 
     /// Grows the slot tables, never past the capacity, so memory stays
-    /// within [`Limiter::memory_bound`]: first to 16 slots, then to the
-    /// smallest of the capacity halved (rounded up) a number of times that
-    /// is above the current size. That is at most twice the current size,
-    /// and the last step reaches the capacity from about half of it: each
-    /// growth copies the slots so far, bytes the host charges one fuel
-    /// each, and plain doubling would copy up to the capacity's worth just
-    /// before reaching it (8,192 slots on the way to 10,001).
+    /// within [`Limiter::memory_bound`]: to 16 slots (the overflow key's
+    /// and 15 more) at first, to the capacity at the 16th key. Growing copies the slots so far, bytes
+    /// the host charges one fuel each: growing in one step copies 16
+    /// slots, where doubling would copy about as many as the table ends
+    /// with. A slot is written only when a key takes it.
     fn grow(&mut self) {
         let total = self.capacity + 1;
         let have = self.slots.len();
-        let mut next = total.min(16);
-        if have >= 16 {
-            next = total;
-            while next.div_ceil(2) > have {
-                next = next.div_ceil(2);
-            }
-        }
+        let next = if have < 16 { total.min(16) } else { total };
         let add = next.saturating_sub(have);
         self.slots.reserve_exact(add);
         if self.dedupes() {
@@ -2003,49 +2007,79 @@ impl Limiter {
     /// as `hash`, its first two words `h0` and `h1`) at index position
     /// `pos`, forgetting another key when the table is full.
     #[cold]
-    fn insert(&mut self, now: u64, hash: u64, len: usize, h0: u64, h1: u64, mut pos: usize) -> u32 {
-        let s = if self.slots.len() <= self.capacity {
-            if self.slots.len() == self.slots.capacity() {
-                self.grow();
-            }
-            self.slots.push(Slot::default());
-            if self.dedupes() {
-                self.messages.push(Default::default());
-            }
-            (self.slots.len() - 1) as u32
-        } else {
-            let victim = self.victim();
-            self.evict(victim, now);
-            // The key is not in the index (the probe that led here found
-            // a vacancy before it); freeing a position may have moved that
-            // vacancy nearer, never farther.
-            match self.vacancy(hash) {
-                Some(at) => pos = at,
-                // Cannot happen; kept total: the freed slot stays free.
-                None => return 0,
-            }
-            victim
+    fn insert(&mut self, now: u64, hash: u64, len: usize, h0: u64, h1: u64, pos: usize) -> u32 {
+        if self.slots.len() > self.capacity {
+            return self.insert_over(now, hash, len, h0, h1);
+        }
+        if self.slots.len() == self.slots.capacity() {
+            self.grow();
+        }
+        // Written whole, once: a new slot past every other holds nothing,
+        // and its `Held` is not there yet.
+        self.slots.push(Slot {
+            hash,
+            head: [h0, h1],
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            referenced: false,
+            pending: false,
+            normal: Tats::default(),
+            severe: Tats::default(),
+        });
+        if self.dedupes() {
+            self.push_messages();
+        }
+        let s = (self.slots.len() - 1) as u32;
+        self.place(s, len, pos)
+    }
+
+    /// A new slot's messages, for a limit that dedupes. Out of line: the
+    /// messages are built on the stack, and the function that builds them
+    /// keeps room for them on every call.
+    #[inline(never)]
+    fn push_messages(&mut self) {
+        self.messages.push(Default::default());
+    }
+
+    /// [`Limiter::insert`] when the table is full: the key takes the slot
+    /// of one it forgets. Out of line, so that filling the table does not
+    /// pay for its stack frame.
+    #[inline(never)]
+    fn insert_over(&mut self, now: u64, hash: u64, len: usize, h0: u64, h1: u64) -> u32 {
+        let victim = self.victim();
+        self.evict(victim, now);
+        // The key is not in the index (the probe that led here found a
+        // vacancy before it); freeing a position may have moved that
+        // vacancy nearer, never farther.
+        let Some(pos) = self.vacancy(hash) else {
+            // Cannot happen; kept total: the freed slot stays free.
+            return 0;
         };
-        if let Some(slot) = self.slots.get_mut(s as usize) {
+        if let Some(slot) = self.slots.get_mut(victim as usize) {
             // Field by field: a whole-slot assignment is a copy the host
-            // charges by the byte. A forgotten slot's tally was taken.
+            // charges by the byte. The forgotten key's tally was taken and
+            // it is off the pending list.
             slot.hash = hash;
+            slot.head = [h0, h1];
             slot.len = u32::try_from(len).unwrap_or(u32::MAX);
             slot.referenced = false;
             slot.normal = Tats::default();
             slot.severe = Tats::default();
         }
-        if let Some(slot) = self.slots.get_mut(s as usize) {
-            slot.head = [h0, h1];
-        }
-        let n = tail_words(len);
-        if n > 0 {
-            self.keep_tail(s, n);
-        }
-        if let Some(msgs) = self.messages.get_mut(s as usize) {
+        if let Some(msgs) = self.messages.get_mut(victim as usize) {
             for m in msgs.iter_mut() {
                 m.used = false;
             }
+        }
+        self.place(victim, len, pos)
+    }
+
+    /// Puts slot `s`, now holding a key of `len` bytes, at index position
+    /// `pos`, its tail words (if any) kept.
+    #[inline(always)]
+    fn place(&mut self, s: u32, len: usize, pos: usize) -> u32 {
+        let n = tail_words(len);
+        if n > 0 {
+            self.keep_tail(s, n);
         }
         if let Some(i) = self.index.get_mut(pos) {
             *i = s;
@@ -2092,27 +2126,51 @@ impl Limiter {
             self.fold_messages(v, u64::MAX);
         }
         if let Some(held) = self
-            .slots
+            .held
             .get(v as usize)
-            .filter(|s| !s.tally.is_empty())
-            .map(|s| s.tally)
+            .filter(|h| !h.tally.is_empty())
+            .map(|h| h.tally)
         {
             self.add_to_overflow(&Tally { keys: 1, ..held }, now);
         }
         if self.slots.get(v as usize).is_some_and(|s| s.pending) {
-            unlink(&mut self.slots, &mut self.pend, v, link_pend);
+            unlink(&mut self.held, &mut self.pend, v);
         }
         self.unindex(v);
+        if let Some(h) = self.held.get_mut(v as usize)
+            && !h.tally.is_empty()
+        {
+            h.tally = Tally::default();
+        }
         if let Some(slot) = self.slots.get_mut(v as usize) {
-            if !slot.tally.is_empty() {
-                slot.tally = Tally::default();
-            }
             slot.pending = false;
         }
     }
 
+    /// Slot `s`'s [`Held`], the table first extended to reach it.
+    fn held_mut(&mut self, s: u32) -> Option<&mut Held> {
+        let end = s as usize + 1;
+        if self.held.len() < end {
+            self.cover_held(end);
+        }
+        self.held.get_mut(s as usize)
+    }
+
+    /// Extends the table of [`Held`] to `end` slots, its capacity to the
+    /// slots' at once (never more, so memory stays within
+    /// [`Limiter::memory_bound`]).
+    #[cold]
+    fn cover_held(&mut self, end: usize) {
+        if self.held.capacity() < end {
+            let room = self.slots.capacity().max(end);
+            self.held
+                .reserve_exact(room.saturating_sub(self.held.len()));
+        }
+        self.held.resize(end, Held::default());
+    }
+
     fn add_to_overflow(&mut self, tally: &Tally, now: u64) {
-        if let Some(o) = self.slots.get_mut(0) {
+        if let Some(o) = self.held.get_mut(0) {
             if o.tally.is_empty() {
                 o.pending_since = now;
             }
@@ -2134,8 +2192,10 @@ impl Limiter {
                 m.held = Tally::default();
             }
         }
-        if let Some(slot) = self.slots.get_mut(s as usize) {
-            slot.tally.merge(&held);
+        if !held.is_empty()
+            && let Some(h) = self.held_mut(s)
+        {
+            h.tally.merge(&held);
         }
     }
 
@@ -2151,14 +2211,14 @@ impl Limiter {
         if s == 0 {
             return;
         }
-        if let Some(slot) = self.slots.get_mut(s as usize) {
-            if slot.pending {
-                return;
-            }
-            slot.pending = true;
-            slot.pending_since = now;
+        match self.slots.get_mut(s as usize) {
+            Some(slot) if !slot.pending => slot.pending = true,
+            _ => return,
         }
-        push_back(&mut self.slots, &mut self.pend, s, link_pend);
+        if let Some(h) = self.held_mut(s) {
+            h.pending_since = now;
+        }
+        push_back(&mut self.held, &mut self.pend, s);
     }
 
     /// After something was taken from slot `s`: off the pending list if it
@@ -2170,7 +2230,7 @@ impl Limiter {
         if !slot.pending {
             return;
         }
-        unlink(&mut self.slots, &mut self.pend, s, link_pend);
+        unlink(&mut self.held, &mut self.pend, s);
         if let Some(slot) = self.slots.get_mut(s as usize) {
             slot.pending = false;
         }
@@ -2180,7 +2240,7 @@ impl Limiter {
     }
 
     fn holds_anything(&self, s: u32) -> bool {
-        self.slots
+        self.held
             .get(s as usize)
             .is_some_and(|x| !x.tally.is_empty())
             || self.holds_messages(s, u64::MAX)
@@ -2260,10 +2320,10 @@ impl Limiter {
         if s == 0 {
             self.add_to_overflow(&Tally::one(facts, now), now);
         } else {
-            slot.tally.add(facts, now);
-            if !slot.pending {
-                self.mark_pending(s, now);
+            if let Some(h) = self.held_mut(s) {
+                h.tally.add(facts, now);
             }
+            self.mark_pending(s, now);
         }
         None
     }
@@ -2342,8 +2402,10 @@ impl Limiter {
                     open_until: until,
                     held: Tally::default(),
                 };
-                if let Some(slot) = self.slots.get_mut(s as usize) {
-                    slot.tally.merge(&held);
+                if !held.is_empty()
+                    && let Some(h) = self.held_mut(s)
+                {
+                    h.tally.merge(&held);
                 }
                 None
             }
@@ -2369,25 +2431,25 @@ impl Limiter {
                 best = Some((since, source));
             }
         };
-        if let Some(o) = self.slots.first()
+        if let Some(o) = self.held.first()
             && !o.tally.is_empty()
         {
             offer(o.pending_since, Source::Overflow);
         }
         if s != 0
-            && let Some(slot) = self.slots.get(s as usize)
-            && slot.pending
-            && (!slot.tally.is_empty() || self.holds_messages(s, now))
+            && self.slots.get(s as usize).is_some_and(|slot| slot.pending)
+            && let Some(h) = self.held.get(s as usize)
+            && (!h.tally.is_empty() || self.holds_messages(s, now))
         {
-            offer(slot.pending_since, Source::Own(s));
+            offer(h.pending_since, Source::Own(s));
         }
         let head = self.pend.head;
         if head != 0
             && head != s
-            && let Some(slot) = self.slots.get(head as usize)
-            && slot.pending_since.saturating_add(self.spec.carry_after_ns) <= now
+            && let Some(h) = self.held.get(head as usize)
+            && h.pending_since.saturating_add(self.spec.carry_after_ns) <= now
         {
-            offer(slot.pending_since, Source::Stale(head));
+            offer(h.pending_since, Source::Stale(head));
         }
         best
     }
@@ -2397,7 +2459,7 @@ impl Limiter {
             Source::Overflow => {
                 self.overflow_held = false;
                 let tally = self
-                    .slots
+                    .held
                     .get_mut(0)
                     .map(|o| std::mem::take(&mut o.tally))
                     .unwrap_or_default();
@@ -2415,7 +2477,7 @@ impl Limiter {
                 };
                 self.fold_messages(s, closed_by);
                 let tally = self
-                    .slots
+                    .held
                     .get_mut(s as usize)
                     .map(|x| std::mem::take(&mut x.tally))
                     .unwrap_or_default();
@@ -2432,7 +2494,7 @@ impl Limiter {
     /// Every held tally, taken: the overflow key's, then each pending
     /// key's (oldest first) with all its collapsed copies.
     fn drain_into(&mut self, limit: usize, out: &mut Vec<Carried>, now: u64) {
-        if self.slots.first().is_some_and(|o| !o.tally.is_empty()) {
+        if self.held.first().is_some_and(|o| !o.tally.is_empty()) {
             out.push(self.take(limit, Source::Overflow, now));
         }
         for _ in 0..self.slots.len() {
@@ -4173,12 +4235,7 @@ mod tests {
             let lim = limits.limiter(0).unwrap();
             assert!(lim.len() <= 10_000);
             if i % 997 == 0 {
-                // Linear growth: the fixed index, and at most twice the
-                // slots in use (plus a first allocation of 16).
-                let index = (10_000usize * 4).next_power_of_two() * 4;
-                let grown = (2 * (lim.len() + 1) + 16).min(10_001);
-                let limit = index + grown * Limiter::slot_bytes(false);
-                assert!(lim.memory_bytes() <= limit, "{i}: {}", lim.memory_bytes());
+                assert!(lim.memory_bytes() <= bound, "{i}: {}", lim.memory_bytes());
             }
             if i == 10_000 {
                 memory_at_full = lim.memory_bytes();
@@ -4195,6 +4252,33 @@ mod tests {
         assert!(lim.longest_probe() <= 16, "{}", lim.longest_probe());
         accounted += limits.drain(2 * SEC).map(|c| c.tally.records).sum::<u64>();
         assert_eq!(accounted, input);
+    }
+
+    /// A limit that tracks few keys stays small: the index and 16 slots,
+    /// what they held, and their key words; the slot table takes its full
+    /// size at the 16th key.
+    #[test]
+    fn few_keys_take_sixteen_slots() {
+        let mut s = spec("per-client", "{ip}");
+        s.records = per_sec(1, 1);
+        let mut limits = Limits::new(vec![s], 0x5eed);
+        let index = (10_000usize * 4).next_power_of_two() * 4;
+        let small = index + 16 * Limiter::slot_bytes(false);
+        // Long keys (they use the key words) and refused records (they
+        // hold tallies), so that every table is used.
+        let key = |i: u32| format!("{i:0>40}");
+        for i in 0..15 {
+            for _ in 0..3 {
+                decide(&mut limits, SEC, info(816), &[("ip", key(i).as_str())]);
+            }
+        }
+        let lim = limits.limiter(0).unwrap();
+        assert_eq!(lim.len(), 15);
+        assert!(lim.memory_bytes() <= small, "{}", lim.memory_bytes());
+        decide(&mut limits, SEC, info(816), &[("ip", key(15).as_str())]);
+        let lim = limits.limiter(0).unwrap();
+        assert!(lim.memory_bytes() > small);
+        assert!(lim.memory_bytes() <= Limiter::memory_bound(10_000, false));
     }
 
     #[test]
