@@ -1973,9 +1973,15 @@ impl Limiter {
 
     /// [`Limiter::locate`] then [`Limiter::charge`] for a limit that
     /// decides alone (nothing to undo), given the record's key: the slot
-    /// is looked up once for both.
+    /// is looked up once for both. Returns the slot, which the caller makes
+    /// the current one only when it needs it (a refusal, a carry).
     #[inline(always)]
-    fn locate_and_charge(&mut self, now: u64, facts: &RecordFacts, key: &[u8]) -> Option<Exceeded> {
+    fn locate_and_charge(
+        &mut self,
+        now: u64,
+        facts: &RecordFacts,
+        key: &[u8],
+    ) -> (u32, Option<Exceeded>) {
         let len = key.len();
         let (hash, head) = self.hash(key);
         let (s, found) = match self.probe(hash, len, head) {
@@ -1983,7 +1989,12 @@ impl Limiter {
             Probe::Full => (0, false),
             Probe::Vacant(pos) => (self.insert(now, hash, len, head[0], head[1], pos), false),
         };
-        self.current = s;
+        (s, self.charge_at(s, found, now, facts))
+    }
+
+    /// The rest of [`Limiter::locate_and_charge`]: charges slot `s`.
+    #[inline(always)]
+    fn charge_at(&mut self, s: u32, found: bool, now: u64, facts: &RecordFacts) -> Option<Exceeded> {
         let Limiter {
             normal,
             severe,
@@ -2522,14 +2533,15 @@ fn decide_alone(
     facts: &RecordFacts,
     key: &[u8],
 ) -> Decision {
-    if let Some(exceeded) = lim.locate_and_charge(now, facts, key) {
-        return if refuse_alone(lim, summary, exceeded, facts, now) {
+    let (s, charged) = lim.locate_and_charge(now, facts, key);
+    if let Some(exceeded) = charged {
+        return if refuse_alone(lim, s, summary, exceeded, facts, now) {
             Decision::Summary
         } else {
             Decision::Drop(0)
         };
     }
-    let carry = lim.holds_any() && carry_alone(lim, carried, now);
+    let carry = lim.holds_any() && carry_alone(lim, s, carried, now);
     Decision::Admit {
         carry,
         repeat: false,
@@ -2544,11 +2556,13 @@ fn decide_alone(
 #[inline(never)]
 fn refuse_alone(
     lim: &mut Limiter,
+    s: u32,
     summary: &mut Option<Summary>,
     exceeded: Exceeded,
     facts: &RecordFacts,
     now: u64,
 ) -> bool {
+    lim.current = s;
     match lim.refuse(0, exceeded, facts, now) {
         Some(s) => {
             *summary = Some(s);
@@ -2561,7 +2575,8 @@ fn refuse_alone(
 /// [`decide_alone`] for an admitted record while the limit holds a tally
 /// somewhere: whether the record carries one (then in `carried`).
 #[inline(never)]
-fn carry_alone(lim: &mut Limiter, carried: &mut Option<Carried>, now: u64) -> bool {
+fn carry_alone(lim: &mut Limiter, s: u32, carried: &mut Option<Carried>, now: u64) -> bool {
+    lim.current = s;
     match lim.candidate(now) {
         Some((_, source)) => {
             *carried = Some(lim.take(0, source, now));
