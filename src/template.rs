@@ -722,6 +722,7 @@ impl<'m> Walk<'m, '_> {
 
     /// The position of the `"` that closes a quote whose content starts at
     /// `from` (in escaped text, the `"` of `\"`).
+    #[inline(always)]
     fn closing_quote(&mut self, from: usize) -> Option<usize> {
         if from >= self.no_quote_from {
             return None;
