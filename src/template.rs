@@ -929,10 +929,12 @@ fn digit_run(text: &[u8], at: usize) -> usize {
         .get(chunk_at..)
         .and_then(|rest| rest.first_chunk::<8>())
     {
-        let x = u64::from_le_bytes(*chunk);
-        let low = x & LOW7;
-        let digit = low.wrapping_add(splat(0x50)) & !low.wrapping_add(splat(0x46)) & !x;
-        let other = !digit & HIGH;
+        // XOR with `0`s maps the digits, and only them, to 0..=9; adding
+        // 0x76 then sets the high bit of each byte above 9, and a byte's
+        // own high bit marks the rest. A carry reaches only later bytes,
+        // so the lowest flag is exact.
+        let v = u64::from_le_bytes(*chunk) ^ splat(b'0');
+        let other = (v | v.wrapping_add(splat(0x76))) & HIGH;
         if other != 0 {
             return chunk_at + (other.trailing_zeros() / 8) as usize;
         }
@@ -2388,6 +2390,25 @@ mod tests {
                     .find(|&i| !text[i].is_ascii_digit())
                     .unwrap_or(naive_end);
                 assert_eq!(found.digits, naive_word_digits, "{text:?} from {from}");
+            }
+        }
+    }
+
+    /// [`digit_run`] stops at exactly the first byte that is not a digit:
+    /// every such byte, after none to nine digits, with every byte after it
+    /// (the word test's carries must not move the stop).
+    #[test]
+    fn digit_run_stops_at_every_other_byte() {
+        let mut text = Vec::new();
+        for digits in 0..=9usize {
+            for stop in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+                for after in 0..=255u8 {
+                    text.clear();
+                    text.extend_from_slice(&b"1234567890"[..digits]);
+                    text.extend_from_slice(&[stop, after]);
+                    text.extend_from_slice(b"12345678");
+                    assert_eq!(digit_run(&text, 0), digits, "{text:?}");
+                }
             }
         }
     }
