@@ -727,7 +727,7 @@ impl<'m> Walk<'m, '_> {
         if from >= self.no_quote_from {
             return None;
         }
-        let found = find_in(self.text, from, self.text.len(), b'"');
+        let found = find_after(self.text, from, b'"');
         if found.is_none() {
             self.no_quote_from = from;
         }
@@ -756,7 +756,7 @@ impl<'m> Walk<'m, '_> {
         }
         let text = self.text;
         let mut at = from;
-        while let Some(close) = find_in(text, at, text.len(), b'\'') {
+        while let Some(close) = find_after(text, at, b'\'') {
             if !is(text, close + 1, ALNUM) && byte(text, close + 1) != b'_' {
                 return Some(close);
             }
@@ -845,6 +845,14 @@ impl<'m> Walk<'m, '_> {
         self.replace(from, mask, suffix, end);
         Some(end)
     }
+}
+
+/// The first `needle` in `text[from..]`. Out of line: quotes are rare in
+/// most messages, and the search inlined in the pass has every message
+/// pay for setting it up.
+#[inline(never)]
+fn find_after(text: &[u8], from: usize, needle: u8) -> Option<usize> {
+    find_in(text, from, text.len(), needle)
 }
 
 /// A word: where it ends and how many digits it starts with.
