@@ -188,7 +188,7 @@ impl Template {
             code: None,
             no_quote_from: usize::MAX,
             no_apostrophe_from: usize::MAX,
-            recent: [(usize::MAX, Mask::Value); 2],
+            recent: Recent::NONE,
         };
         walk.run();
         let code = walk.code;
@@ -580,6 +580,40 @@ struct Token {
     suffix: usize,
 }
 
+/// The last two masks written, most recent first: where each ends in the
+/// output and which it was, as 16 bits each, in one word. The pass carries
+/// its state from step to step, and in the interpreter each value carried
+/// costs moves at every step: one word costs less than four. An end past
+/// [`MAX_OUTPUT`] marks no mask.
+#[derive(Clone, Copy)]
+struct Recent(u64);
+
+impl Recent {
+    /// No mask written yet.
+    const NONE: Recent = Recent(u64::MAX);
+
+    /// The most recent mask (`i` = 0) or the one before it (`i` = 1):
+    /// where it ends, and which it is (a [`Mask`] as a number).
+    #[inline(always)]
+    fn get(self, i: u32) -> (usize, u64) {
+        let half = self.0 >> (32 * i);
+        ((half & 0xffff) as usize, half >> 16 & 0xffff)
+    }
+
+    /// With `mask`, ending at `end`, as the most recent.
+    #[inline(always)]
+    fn push(self, end: usize, mask: Mask) -> Recent {
+        Recent(self.0 << 32 | (end as u64 & 0xffff) | (mask as u64) << 16)
+    }
+
+    /// With the most recent mask dropped: the one before is the most
+    /// recent, and none is before it.
+    #[inline(always)]
+    fn drop_last(self) -> Recent {
+        Recent(self.0 >> 32 | Recent::NONE.0 << 32)
+    }
+}
+
 struct Walk<'m, 'o> {
     text: &'m [u8],
     out: &'o mut Vec<u8>,
@@ -593,9 +627,8 @@ struct Walk<'m, 'o> {
     no_quote_from: usize,
     /// A search for a closing `'` from here on has failed.
     no_apostrophe_from: usize,
-    /// The last masks written: where each ends in `out`, and which it was,
-    /// most recent first.
-    recent: [(usize, Mask); 2],
+    /// The last masks written.
+    recent: Recent,
 }
 
 impl<'m> Walk<'m, '_> {
@@ -651,18 +684,18 @@ impl<'m> Walk<'m, '_> {
     fn replace(&mut self, start: usize, mask: Mask, resume: usize, floor: usize) {
         self.flush(start);
         let len = self.out.len();
-        let [(end0, mask0), (end1, mask1)] = self.recent;
+        let ((end0, mask0), (end1, mask1)) = (self.recent.get(0), self.recent.get(1));
         // A repeat needs the same mask to end at most 18 bytes back.
         let near = |end: usize| end < len && len - end <= 18;
         let text = mask.text();
-        if mask0 == mask && near(end0) && repeats(self.out, end0, text) {
+        if mask0 == mask as u64 && near(end0) && repeats(self.out, end0, text) {
             // The new item is dropped; the last mask stays the same.
-        } else if mask1 == mask && near(end1) && repeats(self.out, end1, text) {
+        } else if mask1 == mask as u64 && near(end1) && repeats(self.out, end1, text) {
             // The mask written after the repeated one went with the item.
-            self.recent = [(end1, mask1), (usize::MAX, Mask::Value)];
+            self.recent = self.recent.drop_last();
         } else {
             self.out.extend_from_slice(text);
-            self.recent = [(self.out.len(), mask), (end0, mask0)];
+            self.recent = self.recent.push(self.out.len(), mask);
         }
         self.lit = resume;
         self.floor = floor;
@@ -2398,6 +2431,50 @@ mod tests {
                     .find(|&i| !text[i].is_ascii_digit())
                     .unwrap_or(naive_end);
                 assert_eq!(found.digits, naive_word_digits, "{text:?} from {from}");
+            }
+        }
+    }
+
+    /// [`Recent`] reads back what a pair of `(end, mask)` would hold, after
+    /// random pushes and drops, and a slot with no mask matches no mask and
+    /// ends past every output.
+    #[test]
+    fn recent_reads_back_the_last_two_masks() {
+        const MASKS: [Mask; 10] = [
+            Mask::Num,
+            Mask::Hex,
+            Mask::Uuid,
+            Mask::Ip,
+            Mask::Time,
+            Mask::Duration,
+            Mask::Size,
+            Mask::Id,
+            Mask::Quoted,
+            Mask::Value,
+        ];
+        let mut next = crate::test_rng::xorshift(0x1234_5678_9abc_def1);
+        let mut recent = Recent::NONE;
+        let mut model: [Option<(usize, Mask)>; 2] = [None, None];
+        for _ in 0..100_000 {
+            let r = next();
+            if r.is_multiple_of(4) {
+                recent = recent.drop_last();
+                model = [model[1], None];
+            } else {
+                let end = (r >> 8) as usize % (MAX_OUTPUT + 1);
+                let mask = MASKS[(r >> 24) as usize % MASKS.len()];
+                recent = recent.push(end, mask);
+                model = [Some((end, mask)), model[0]];
+            }
+            for (i, slot) in model.iter().enumerate() {
+                let (end, mask) = recent.get(i as u32);
+                match slot {
+                    Some((e, m)) => assert_eq!((end, mask), (*e, *m as u64)),
+                    None => {
+                        assert!(end > MAX_OUTPUT);
+                        assert!(MASKS.iter().all(|&m| m as u64 != mask));
+                    }
+                }
             }
         }
     }
