@@ -1307,6 +1307,16 @@ fn timestamp(text: &[u8], start: usize, digits: usize) -> Option<usize> {
     if !possible {
         return None;
     }
+    timestamp_end(text, start, digits)
+}
+
+/// [`timestamp`] once the bytes after the digits allow one: out of line,
+/// as few words are dates or times, and inlined in the pass its setup was
+/// paid by every message.
+#[inline(never)]
+fn timestamp_end(text: &[u8], start: usize, digits: usize) -> Option<usize> {
+    let n = digits - start;
+    let sep = byte(text, digits);
     let mut at;
     let mut time = false;
     let mut year = true;
