@@ -984,6 +984,13 @@ fn digit_run(text: &[u8], at: usize) -> usize {
     span_of(text, chunk_at, DIGIT)
 }
 
+/// [`digit_run`] out of line, for a number's later groups: inlined there
+/// too, its setup was paid by every message, before the pass's loop.
+#[inline(never)]
+fn group_digits(text: &[u8], at: usize) -> usize {
+    digit_run(text, at)
+}
+
 /// Whether `text[from..to]` is all hex digits, eight bytes per step.
 fn all_hex(text: &[u8], from: usize, to: usize) -> bool {
     let Some(part) = text.get(from..to) else {
@@ -1192,7 +1199,7 @@ fn classify(text: &[u8], start: usize, floor: usize) -> Token {
         let mut at = end;
         while byte(text, at) == b'.' && is(text, at + 1, DIGIT) {
             let group = at + 1;
-            let digits_end = digit_run(text, group);
+            let digits_end = group_digits(text, group);
             let next = if is(text, digits_end, WORD) {
                 word(text, group)
             } else {
