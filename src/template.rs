@@ -827,8 +827,12 @@ impl<'m> Walk<'m, '_> {
     /// A digit at `p`: the token around it, masked.
     fn number(&mut self, p: usize) -> Option<usize> {
         let text = self.text;
+        // The byte before the digit; at the floor nothing before it counts
+        // (0 is in no class). Read once: most digits follow no word byte
+        // and no `-`, and then the word starts at `p`.
+        let prev = if p > self.floor { byte(text, p - 1) } else { 0 };
         let mut start = p;
-        while start > self.floor {
+        while start > self.floor && (class(prev) & WORD != 0 || prev == b'-') {
             if is(text, start - 1, WORD) {
                 start -= 1;
             } else if start >= self.floor + 2
@@ -848,8 +852,7 @@ impl<'m> Walk<'m, '_> {
             mask,
             suffix,
         } = if start == p {
-            plain_number(text, start, self.floor)
-                .unwrap_or_else(|| classify(text, start, self.floor))
+            plain_number(text, start, prev).unwrap_or_else(|| classify(text, start, self.floor))
         } else {
             classify(text, start, self.floor)
         };
@@ -1073,17 +1076,13 @@ fn number_edge(b: u8) -> u8 {
 /// that no table row other than "number" can claim (not followed by a
 /// letter, digit, `_`, `.`, `:`, `-`, `/`, or a space and a unit; not after
 /// `-`, `+` or `:`; and, for one or two digits, not next to what may be a
-/// month name).
+/// month name). `prev` is the byte before the digits, or 0 when they
+/// start at the floor, where nothing before them counts (0 has no edge
+/// bits).
 #[inline(always)]
-fn plain_number(text: &[u8], start: usize, floor: usize) -> Option<Token> {
+fn plain_number(text: &[u8], start: usize, prev: u8) -> Option<Token> {
     let end = digit_run(text, start);
     let next = byte(text, end);
-    // At the floor nothing before the digits counts: 0 has no edge bits.
-    let prev = if start > floor {
-        byte(text, start - 1)
-    } else {
-        0
-    };
     if number_edge(next) & STOPS_AFTER != 0 || number_edge(prev) & STOPS_BEFORE != 0 {
         return None;
     }
@@ -2838,8 +2837,9 @@ mod tests {
                         text.push(after);
                         text.push(then);
                         for floor in [0, 4, 5] {
+                            let prev = if floor < 5 { text[4] } else { 0 };
                             assert_eq!(
-                                parts(plain_number(&text, 5, floor)),
+                                parts(plain_number(&text, 5, prev)),
                                 parts(plain_number_reference(&text, 5, floor)),
                                 "{text:?} {floor}"
                             );
@@ -2859,8 +2859,9 @@ mod tests {
                     text.extend_from_slice(b"12 ");
                     text.push(then);
                     for floor in [0, start] {
+                        let prev = if floor < start { text[start - 1] } else { 0 };
                         assert_eq!(
-                            parts(plain_number(&text, start, floor)),
+                            parts(plain_number(&text, start, prev)),
                             parts(plain_number_reference(&text, start, floor)),
                             "{text:?} {floor}"
                         );
