@@ -83,6 +83,7 @@
 //! as RFC 3339's.
 
 use crate::time::{self, Timestamp};
+use std::cell::Cell;
 use std::fmt;
 
 const SECS_PER_DAY: i64 = 86_400;
@@ -1018,16 +1019,55 @@ const NAME_SLOTS: [Option<u8>; 32] = {
     slots
 };
 
+/// The last date [`day_number`] accepted, as (year, month, day), and its
+/// day number; month 0, which no date has, at first. Records come with
+/// their times in order, so most fall on the date of the one before. The
+/// module runs on one thread.
+#[derive(Clone, Copy)]
+struct LastDay {
+    date: (u32, u32, u32),
+    days: i64,
+}
+
+thread_local! {
+    static LAST_DAY: Cell<LastDay> = const {
+        Cell::new(LastDay {
+            date: (0, 0, 0),
+            days: 0,
+        })
+    };
+}
+
 /// Days since 1970-01-01 of a date, after checking the day against its
-/// month (the month is already 1 to 12 and the year 0 to 9999).
+/// month (the month is already 1 to 12 and the year 0 to 9999); the date
+/// of the last call costs one comparison.
+#[inline(always)]
 fn day_number(year: u32, month: u32, day: u32, day_at: usize) -> Result<i64, TimeError> {
+    let last = LAST_DAY.with(Cell::get);
+    if last.date == (year, month, day) {
+        return Ok(last.days);
+    }
+    day_number_new(year, month, day, day_at)
+}
+
+/// [`day_number`] for a date other than the last one: checked, counted
+/// and remembered. Out of line, so that the common case stays small.
+#[inline(never)]
+fn day_number_new(year: u32, month: u32, day: u32, day_at: usize) -> Result<i64, TimeError> {
     if day == 0 || day > time::month_length(year, month) {
         return Err(TimeError::OutOfRange {
             field: Field::Day,
             at: day_at,
         });
     }
-    Ok(time::days_from_date(year, month, day))
+    let days = time::days_from_date(year, month, day);
+    LAST_DAY.with(|cell| {
+        cell.set(LastDay {
+            date: (year, month, day),
+            days,
+        });
+    });
+    Ok(days)
 }
 
 /// Days since 1970-01-01 of the `yday`-th day (1-based) of `year`.
@@ -2841,6 +2881,40 @@ mod tests {
                 let got = formats[6].0.parse(text.as_bytes(), ts(REF));
                 assert_eq!(got, Ok(with_fraction), "%s.%L on {text:?}");
             }
+        }
+    }
+
+    /// The remembered date answers as the check and the calendar do, for
+    /// runs of the same date, the next day, invalid days between valid
+    /// ones, and dates far apart.
+    #[test]
+    fn remembered_day_number_agrees_with_the_calendar() {
+        let mut rng = Rng(0x5EED_0003);
+        let (mut year, mut month, mut day) = (2026, 11, 27);
+        for _ in 0..50_000 {
+            match rng.below(6) {
+                0 => {
+                    year = rng.below(10_000) as u32;
+                    month = 1 + rng.below(12) as u32;
+                    day = rng.below(33) as u32;
+                }
+                1 => day = (day + 1) % 33,
+                2 => day = rng.below(100) as u32,
+                _ => {}
+            }
+            let want = if day == 0 || day > time::month_length(year, month) {
+                Err(TimeError::OutOfRange {
+                    field: Field::Day,
+                    at: 8,
+                })
+            } else {
+                Ok(time::days_from_date(year, month, day))
+            };
+            assert_eq!(
+                day_number(year, month, day, 8),
+                want,
+                "{year}-{month}-{day}"
+            );
         }
     }
 
