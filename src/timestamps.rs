@@ -534,7 +534,7 @@ fn klog(text: &[u8], start: usize, reference: Timestamp) -> Result<Timestamp, Ti
     let mut c = Cursor::new(text);
     c.at = start;
     let (month, day, day_at) = month_day(&mut c)?;
-    let clock = clock(&mut c, Seconds::Required, Hour24::Never)?;
+    let clock = clock_inline(&mut c, Seconds::Required, Hour24::Never)?;
     c.end()?;
     in_nearest_year(reference, month, day, day_at, &clock, 0)
 }
@@ -757,6 +757,13 @@ enum Hour24 {
 /// `HH:MM:SS`, or `HH:MM` where seconds are optional, then an optional
 /// fraction after `.` or `,` (only after seconds).
 fn clock(c: &mut Cursor<'_>, seconds: Seconds, hour24: Hour24) -> Result<Clock, TimeError> {
+    clock_inline(c, seconds, hour24)
+}
+
+/// [`clock`], inlined into klog's path, whose clock is all it has after
+/// its date.
+#[inline(always)]
+fn clock_inline(c: &mut Cursor<'_>, seconds: Seconds, hour24: Hour24) -> Result<Clock, TimeError> {
     let hour_at = c.at;
     // The common case, `HH:MM:SS` in one word; anything else (and every
     // error, with its position) byte by byte.
