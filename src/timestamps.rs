@@ -613,6 +613,25 @@ fn month_first(
     reference: Timestamp,
 ) -> Result<Timestamp, TimeError> {
     let (day, day_at, clock) = day_and_clock(c)?;
+    // `asctime`'s ` YYYY` and the end, the common case: read at once.
+    if let [b' ', y0, y1, y2, y3] = *c.rest()
+        && let Some(year) = four_digits([y0, y1, y2, y3])
+    {
+        return instant(day_number(year, month, day, day_at)?, &clock, 0);
+    }
+    after_month_day_clock(c, month, (day, day_at), &clock, reference)
+}
+
+/// What may follow a month, a day and a clock (at `day_at`), up to the end
+/// of the value: nothing (the year from the reference), ` YYYY`, or a zone
+/// that a ` YYYY` may follow.
+fn after_month_day_clock(
+    c: &mut Cursor<'_>,
+    month: u32,
+    (day, day_at): (u32, usize),
+    clock: &Clock,
+    reference: Timestamp,
+) -> Result<Timestamp, TimeError> {
     let mut offset = 0;
     let mut year = None;
     if c.eat(b' ') {
@@ -627,9 +646,19 @@ fn month_first(
     }
     c.end()?;
     match year {
-        Some(year) => instant(day_number(year, month, day, day_at)?, &clock, offset),
-        None => in_nearest_year(reference, month, day, day_at, &clock, offset),
+        Some(year) => instant(day_number(year, month, day, day_at)?, clock, offset),
+        None => in_nearest_year(reference, month, day, day_at, clock, offset),
     }
+}
+
+/// The value of four ASCII digits, or `None`.
+#[inline(always)]
+fn four_digits(bytes: [u8; 4]) -> Option<u32> {
+    let digits = bytes.map(|b| b.wrapping_sub(b'0'));
+    digits
+        .iter()
+        .all(|d| *d <= 9)
+        .then(|| digits.iter().fold(0, |v, d| v * 10 + u32::from(*d)))
 }
 
 /// After a month name: ` D[D] HH:MM:SS[.f]` (spaces before the day, which
@@ -2889,6 +2918,72 @@ mod tests {
                 assert_eq!(got, Ok(with_fraction), "%s.%L on {text:?}");
             }
         }
+    }
+
+    /// `asctime`'s year read at once reads as the general tail does: on
+    /// random months, days (some out of range), clocks (leap seconds
+    /// included) and tails (a year, a zone, nothing, a year with a byte
+    /// changed, cut or added), values and errors alike.
+    #[test]
+    fn asctime_year_agrees_with_the_general_tail() {
+        let mut rng = Rng(0x5EED_0004);
+        let reference = ts(REF);
+        let tails = [" ", " UTC", " UTC ", " +0000 ", " -0130 ", " x", ""];
+        let mut read_at_once = 0;
+        for _ in 0..50_000 {
+            let month = *rng.pick(&MONTHS);
+            let day = rng.below(40);
+            let clock = match rng.below(4) {
+                0 => "23:59:60".to_string(),
+                _ => format!(
+                    "{:02}:{:02}:{:02}",
+                    rng.below(24),
+                    rng.below(60),
+                    rng.below(60)
+                ),
+            };
+            let digits = format!("{:06}", rng.below(1_000_000));
+            let fraction = frac('.', &digits[..rng.below(7) as usize]);
+            let mut tail = format!("{}{:04}", rng.pick(&tails), rng.below(10_000)).into_bytes();
+            for _ in 0..rng.below(2) {
+                let at = rng.below(tail.len() as u64 + 1) as usize;
+                let b = *rng.pick(b"0123456789 Z+x");
+                match rng.below(3) {
+                    0 if at < tail.len() => tail[at] = b,
+                    1 if at < tail.len() => {
+                        tail.remove(at);
+                    }
+                    _ => tail.insert(at, b),
+                }
+            }
+            let mut text = format!("{month} {day:02} {clock}{fraction}").into_bytes();
+            text.extend_from_slice(&tail);
+            let month = MONTHS.iter().position(|m| *m == month).unwrap() as u32 + 1;
+            let mut fast = Cursor::new(&text);
+            fast.at = 3;
+            let mut general = Cursor::new(&text);
+            general.at = 3;
+            let want = day_and_clock(&mut general).and_then(|(day, day_at, clock)| {
+                after_month_day_clock(&mut general, month, (day, day_at), &clock, reference)
+            });
+            assert_eq!(
+                month_first(&mut fast, month, reference),
+                want,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+            if let [b' ', year @ ..] = &tail[..]
+                && year.len() == 4
+                && year.iter().all(u8::is_ascii_digit)
+                && want.is_ok()
+            {
+                read_at_once += 1;
+            }
+        }
+        assert!(
+            read_at_once > 1_000,
+            "only {read_at_once} years read at once"
+        );
     }
 
     /// The remembered date answers as the check and the calendar do, for
