@@ -308,7 +308,25 @@ fn word_level(word: &[u8]) -> Option<(Level, bool)> {
 /// The level of a field's value (`level`, `lvl`, `severity`, `loglevel`, …):
 /// a word in any case or a number on the syslog or bunyan/pino scale (see
 /// the module doc). Surrounding spaces are ignored.
+///
+/// The commonest values, a few words in lower or upper case with nothing
+/// around them, are compared as the constants they are (a switch on the
+/// length and a word comparison); any other is read by [`read_value`].
 pub fn from_value(value: &[u8]) -> Option<Level> {
+    Some(match value {
+        b"info" | b"INFO" => Level::Info,
+        b"warn" | b"WARN" | b"warning" | b"WARNING" => Level::Warning,
+        b"error" | b"ERROR" => Level::Error,
+        b"debug" | b"DEBUG" => Level::Debug,
+        b"trace" | b"TRACE" => Level::Trace,
+        b"fatal" | b"FATAL" | b"critical" | b"CRITICAL" => Level::Critical,
+        _ => return read_value(value),
+    })
+}
+
+/// [`from_value`] for any value: trimmed, then read as a number or a
+/// word.
+fn read_value(value: &[u8]) -> Option<Level> {
     let value = value.trim_ascii();
     if !value.is_empty() && value.len() <= 3 && value.iter().all(u8::is_ascii_digit) {
         let n = value
@@ -1082,6 +1100,79 @@ mod tests {
                     .unwrap_or(len);
                 assert_eq!(token_stop(&text, from), naive, "{text:?} from {from}");
             }
+        }
+    }
+
+    /// The common values read at once read as the general reading does:
+    /// every word of the module doc's table in lower, upper and
+    /// capitalised case, bare and padded, and random words.
+    #[test]
+    fn common_values_agree_with_the_general_reading() {
+        let words = [
+            "trace",
+            "trac",
+            "trce",
+            "trc",
+            "finest",
+            "finer",
+            "verbose",
+            "t",
+            "v",
+            "debug",
+            "debu",
+            "dbug",
+            "dbg",
+            "fine",
+            "config",
+            "d",
+            "info",
+            "inf",
+            "informational",
+            "information",
+            "i",
+            "notice",
+            "n",
+            "warning",
+            "warn",
+            "wrn",
+            "w",
+            "error",
+            "erro",
+            "eror",
+            "err",
+            "fail",
+            "severe",
+            "e",
+            "critical",
+            "crit",
+            "fatal",
+            "fata",
+            "panic",
+            "pani",
+            "dpanic",
+            "c",
+            "f",
+            "alert",
+            "emergency",
+            "emerg",
+        ];
+        for word in words {
+            let mut capitalised = word.to_string();
+            capitalised[..1].make_ascii_uppercase();
+            for w in [word.to_string(), word.to_ascii_uppercase(), capitalised] {
+                for v in [w.clone(), format!(" {w}"), format!("{w} "), format!("{w}x")] {
+                    assert_eq!(from_value(v.as_bytes()), read_value(v.as_bytes()), "{v:?}");
+                }
+            }
+        }
+        let alphabet = b"acdefgilnortuwACEFINORTUW0 ";
+        let mut next = crate::test_rng::xorshift(0x5eed_0005);
+        for _ in 0..100_000 {
+            let len = (next() % 10) as usize;
+            let word: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            assert_eq!(from_value(&word), read_value(&word), "{word:?}");
         }
     }
 
