@@ -235,6 +235,13 @@ impl<'b> Out<'b> {
     /// Writes `t` as RFC 3339 text: copied from where the same time was
     /// written last in this record, or rendered.
     fn time(&mut self, t: Timestamp) {
+        self.time_inline(t);
+    }
+
+    /// [`Out::time`], inlined into [`Out::time_member`], which writes the
+    /// normalised time of every record.
+    #[inline(always)]
+    fn time_inline(&mut self, t: Timestamp) {
         if let Some((last, at)) = self.last_time
             && last == t
         {
@@ -268,7 +275,7 @@ impl<'b> Out<'b> {
     /// [`Value::Time`].
     pub fn time_member(&mut self, name: &[u8], t: Timestamp) {
         self.text_head(name);
-        self.time(t);
+        self.time_inline(t);
         self.byte(b'"');
     }
 
