@@ -138,9 +138,7 @@ impl Timestamp {
     /// nine digits cut to `frac_digits`: a [`Timestamp`]'s nanoseconds are
     /// a multiple of its unit, so the digits cut off are zeros.
     pub fn rfc3339_into(&self, buf: &mut [u8; RFC3339_MAX]) -> usize {
-        let days = self.secs.div_euclid(SECS_PER_DAY);
-        let of_day = self.secs.rem_euclid(SECS_PER_DAY).unsigned_abs();
-        let (date, day_pair) = date_words(days);
+        let (date, day_pair, of_day) = date_words(self.secs);
         let clock = pair(of_day / 3_600)
             | u64::from(b':') << 16
             | pair(of_day / 60 % 60) << 24
@@ -209,12 +207,12 @@ impl Timestamp {
     }
 }
 
-/// The date of the last time written: its days since the epoch, and what
-/// [`date_words`] made of them. Records come in time order, so most share
-/// their date with the one before. The module runs on one thread.
+/// The date of the last time written: the Unix time of its first second,
+/// and what [`date_words`] made of it. Records come in time order, so most
+/// share their date with the one before. The module runs on one thread.
 #[derive(Clone, Copy)]
 struct LastDate {
-    days: i64,
+    start: i64,
     date: u64,
     day: u16,
 }
@@ -222,22 +220,26 @@ struct LastDate {
 thread_local! {
     static LAST_DATE: Cell<LastDate> = const {
         Cell::new(LastDate {
-            days: i64::MIN,
+            // No time lies within a day of it (`MIN_SECS`).
+            start: i64::MIN,
             date: 0,
             day: 0,
         })
     };
 }
 
-/// The RFC 3339 date of `days` since the epoch as two pieces of a store:
-/// `YYYY-MM-` as one little-endian word and the day's two digits; the same
-/// date as the last time costs one comparison.
+/// The RFC 3339 date of the Unix time `secs` as two pieces of a store:
+/// `YYYY-MM-` as one little-endian word and the day's two digits; and the
+/// seconds since the day began. A time on the date of the last one costs
+/// a subtraction and a comparison, no division.
 #[inline(always)]
-fn date_words(days: i64) -> (u64, u16) {
+fn date_words(secs: i64) -> (u64, u16, u64) {
     let last = LAST_DATE.with(Cell::get);
-    if last.days == days {
-        return (last.date, last.day);
+    let of_day = secs.wrapping_sub(last.start);
+    if (0..SECS_PER_DAY).contains(&of_day) {
+        return (last.date, last.day, of_day.unsigned_abs());
     }
+    let days = secs.div_euclid(SECS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
     // Years are 0 to 9999 (`MIN_SECS`, `MAX_SECS`).
     let year = year.unsigned_abs();
@@ -247,8 +249,9 @@ fn date_words(days: i64) -> (u64, u16) {
         | pair(u64::from(month)) << 40
         | u64::from(b'-') << 56;
     let day = pair(u64::from(day)) as u16;
-    LAST_DATE.with(|cell| cell.set(LastDate { days, date, day }));
-    (date, day)
+    let start = days * SECS_PER_DAY;
+    LAST_DATE.with(|cell| cell.set(LastDate { start, date, day }));
+    (date, day, (secs - start).unsigned_abs())
 }
 
 /// The two digits of `n % 100` as a little-endian `u16` (the tens digit
@@ -748,14 +751,25 @@ mod tests {
     }
 
     /// The word-at-a-time writer agrees with the piece-at-a-time one on
-    /// every precision, on the range's ends and on seeded random instants,
-    /// each followed by another instant of its day (the remembered date)
-    /// and of the day before.
+    /// every precision, on the range's ends, on the first and last seconds
+    /// of days met in turn, and on seeded random instants, each followed by
+    /// another instant of its day (the remembered date) and of the day before.
     #[test]
     fn rfc3339_words_agree_with_pieces() {
         let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let span = (MAX_SECS - MIN_SECS) as u64 + 1;
-        let mut secs: Vec<i64> = vec![MIN_SECS, MIN_SECS + 86_399, -1, 0, 86_399, MAX_SECS];
+        let mut secs: Vec<i64> = vec![
+            MIN_SECS,
+            MIN_SECS + 86_399,
+            -1,
+            0,
+            86_399,
+            86_400,
+            86_399,
+            -86_400,
+            -86_401,
+            MAX_SECS,
+        ];
         for _ in 0..20_000 {
             let s = MIN_SECS + (next() % span) as i64;
             let day = s - s.rem_euclid(SECS_PER_DAY);
