@@ -157,10 +157,12 @@ impl Timestamp {
             return put_byte(buf, 19, b'Z');
         }
         let n = u64::from(self.nanos);
-        let eight = pair(n / 10_000_000)
-            | pair(n / 100_000 % 100) << 16
-            | pair(n / 1_000 % 100) << 32
-            | pair(n / 10 % 100) << 48;
+        // Milliseconds, the commonest precision, need only the first four
+        // digits; the bytes past them are cut off by the `Z`.
+        let mut eight = pair(n / 10_000_000) | pair(n / 100_000 % 100) << 16;
+        if self.frac_digits > 4 {
+            eight |= pair(n / 1_000 % 100) << 32 | pair(n / 10 % 100) << 48;
+        }
         if let Some([dot, digits @ .., ninth]) =
             buf.get_mut(19..29).and_then(<[u8]>::first_chunk_mut::<10>)
         {
