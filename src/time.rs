@@ -76,6 +76,19 @@ impl Timestamp {
         })
     }
 
+    /// [`Timestamp::new`] for a caller whose nanoseconds and digits keep
+    /// the invariants already (a parser's fraction: `digits` digits read
+    /// as nanoseconds): only the range of `secs` is checked.
+    #[inline(always)]
+    pub(crate) fn with_fraction_of_digits(secs: i64, nanos: u32, digits: u8) -> Option<Timestamp> {
+        debug_assert!(Timestamp::new(0, nanos, digits).is_some());
+        (MIN_SECS..=MAX_SECS).contains(&secs).then_some(Timestamp {
+            secs,
+            nanos,
+            frac_digits: digits,
+        })
+    }
+
     /// Seconds since 1970-01-01T00:00:00Z.
     pub fn unix_seconds(&self) -> i64 {
         self.secs

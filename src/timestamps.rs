@@ -740,7 +740,9 @@ fn epoch(text: &[u8]) -> Result<Timestamp, TimeError> {
 // ---------------------------------------------------------------------------
 
 /// A time of day as read, already range-checked (hour 24 and second 60
-/// are checked again once the date and offset are known).
+/// are checked again once the date and offset are known). Its `nanos` are
+/// a fraction of `digits` digits (at most 9) as [`Cursor::fraction`] reads
+/// one, so that [`instant`] checks only the range of the seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Clock {
     hour: u32,
@@ -1146,7 +1148,8 @@ fn instant_inline(days: i64, clock: &Clock, offset: i32) -> Result<Timestamp, Ti
             });
         }
     }
-    Timestamp::new(secs, clock.nanos, clock.digits).ok_or(TimeError::OutsideRange)
+    Timestamp::with_fraction_of_digits(secs, clock.nanos, clock.digits)
+        .ok_or(TimeError::OutsideRange)
 }
 
 /// The reference's year (UTC).
