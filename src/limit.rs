@@ -1600,7 +1600,10 @@ pub struct Limiter {
 }
 
 fn unlink(held: &mut [Held], ends: &mut Ends, i: u32) {
-    let Some(link) = held.get_mut(i as usize).map(|h| std::mem::take(&mut h.pend)) else {
+    let Some(link) = held
+        .get_mut(i as usize)
+        .map(|h| std::mem::take(&mut h.pend))
+    else {
         return;
     };
     match held.get_mut(link.prev as usize) {
@@ -1747,10 +1750,11 @@ impl Limiter {
 
     /// Grows the slot tables, never past the capacity, so memory stays
     /// within [`Limiter::memory_bound`]: to 16 slots (the overflow key's
-    /// and 15 more) at first, to the capacity at the 16th key. Growing copies the slots so far, bytes
-    /// the host charges one fuel each: growing in one step copies 16
-    /// slots, where doubling would copy about as many as the table ends
-    /// with. A slot is written only when a key takes it.
+    /// and 15 more) at first, to the capacity at the 16th key. Growing
+    /// copies the slots so far, bytes the host charges one fuel each:
+    /// growing in one step copies 16 slots, where doubling would copy
+    /// about as many as the table ends with. A slot is written only when a
+    /// key takes it.
     fn grow(&mut self) {
         let total = self.capacity + 1;
         let have = self.slots.len();
@@ -1994,7 +1998,13 @@ impl Limiter {
 
     /// The rest of [`Limiter::locate_and_charge`]: charges slot `s`.
     #[inline(always)]
-    fn charge_at(&mut self, s: u32, found: bool, now: u64, facts: &RecordFacts) -> Option<Exceeded> {
+    fn charge_at(
+        &mut self,
+        s: u32,
+        found: bool,
+        now: u64,
+        facts: &RecordFacts,
+    ) -> Option<Exceeded> {
         let Limiter {
             normal,
             severe,
