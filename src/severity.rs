@@ -1168,10 +1168,7 @@ mod tests {
         let alphabet = b"acdefgilnortuwACEFINORTUW0 ";
         let mut next = crate::test_rng::xorshift(0x5eed_0005);
         for _ in 0..100_000 {
-            let len = (next() % 10) as usize;
-            let word: Vec<u8> = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+            let word = random_word(&mut next, alphabet, 10);
             assert_eq!(from_value(&word), read_value(&word), "{word:?}");
         }
     }
@@ -1183,12 +1180,17 @@ mod tests {
         let alphabet = b"eErRoOiInNfFwWaA0-_ \xc3";
         let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1e);
         for _ in 0..20_000 {
-            let len = (next() % 15) as usize;
-            let word: Vec<u8> = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+            let word = random_word(&mut next, alphabet, 15);
             assert_eq!(runtime_key(&word), key(&word), "{word:?}");
         }
+    }
+
+    /// A word of fewer than `lengths` bytes of `alphabet`, drawn from `next`.
+    fn random_word(next: &mut impl FnMut() -> u64, alphabet: &[u8], lengths: u64) -> Vec<u8> {
+        let len = (next() % lengths) as usize;
+        (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect()
     }
 
     /// Never panics, and a found span is inside the input and the window.
