@@ -235,13 +235,6 @@ impl<'b> Out<'b> {
     /// Writes `t` as RFC 3339 text: copied from where the same time was
     /// written last in this record, or rendered.
     fn time(&mut self, t: Timestamp) {
-        self.time_inline(t);
-    }
-
-    /// [`Out::time`], inlined into [`Out::time_member`], which writes the
-    /// normalised time of every record.
-    #[inline(always)]
-    fn time_inline(&mut self, t: Timestamp) {
         if let Some((last, at)) = self.last_time
             && last == t
         {
@@ -273,17 +266,61 @@ impl<'b> Out<'b> {
 
     /// One member whose value is a time, as [`Out::values`] writes a
     /// [`Value::Time`].
+    ///
+    /// Written as one piece, `"name":"`, the time and its closing quote,
+    /// with one bounds check: every record with a time writes it, and
+    /// piece by piece it cost a check and a store per piece. The time is
+    /// rendered in place, or copied when the record already holds it (a
+    /// parser's own, written with [`Out::values`]).
     pub fn time_member(&mut self, name: &[u8], t: Timestamp) {
-        self.text_head(name);
-        self.time_inline(t);
-        self.byte(b'"');
-    }
-
-    /// A member's start up to its string value, `"name":"` (after a comma
-    /// when one is due), for the caller to write the value and close it.
-    #[inline(always)]
-    fn text_head(&mut self, name: &[u8]) {
-        self.text_piece(name, b"", b"");
+        let comma = usize::from(self.comma);
+        let head = comma + name.len() + 4;
+        let start = self.pos + head;
+        let end = start + RFC3339_MAX + 1;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        let Some((open, rest)) = self
+            .buf
+            .get_mut(self.pos..end)
+            .and_then(|dst| dst.split_at_mut_checked(head))
+        else {
+            return;
+        };
+        let (comma_at, open) = open.split_at_mut(comma);
+        if let Some(c) = comma_at.first_mut() {
+            *c = b',';
+        }
+        if let Some((quote, rest_of_open)) = open.split_first_mut()
+            && let Some((name_at, tail)) = rest_of_open.split_at_mut_checked(name.len())
+        {
+            *quote = b'"';
+            name_at.copy_from_slice(name);
+            if let Some(tail) = tail.first_chunk_mut::<3>() {
+                *tail = *b"\":\"";
+            }
+        }
+        let len = match self.last_time {
+            // Before `pos`, and `start + len` is within `end`.
+            Some((last, at)) if last == t && at + t.rfc3339_len() <= self.pos => {
+                let len = t.rfc3339_len();
+                self.buf.copy_within(at..at + len, start);
+                len
+            }
+            _ => {
+                let Some(room) = rest.first_chunk_mut::<RFC3339_MAX>() else {
+                    return;
+                };
+                let len = t.rfc3339_into(room);
+                self.last_time = Some((t, start));
+                len
+            }
+        };
+        if let Some(quote) = self.buf.get_mut(start + len) {
+            *quote = b'"';
+        }
+        self.pos = start + len + 1;
+        self.comma = true;
     }
 
     /// One member whose value is text that needs no escaping (a level, a
@@ -794,6 +831,56 @@ mod tests {
             out.text_member(b"second", &second);
             out.bool("z", false);
             assert_eq!(fast_text, out.finish(), "{first} after {old}");
+        }
+    }
+
+    /// A time member written as one piece comes out as its rendering
+    /// written as a text member: first or not, with or without a
+    /// fraction, after the same time was written in the record or not,
+    /// over a buffer that holds more or fewer bytes of an earlier record
+    /// than it needs.
+    #[test]
+    fn time_member_matches_its_rendering_as_text() {
+        let mut next = crate::test_rng::xorshift(0x71de_5eed_0000_0003);
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        for _ in 0..5_000 {
+            let r = next();
+            let digits = (r % 10) as u8;
+            let unit = 10u32.pow(9 - u32::from(digits));
+            let nanos = (next() % 1_000_000_000) as u32 / unit * unit;
+            let secs = (next() % 253_402_300_800) as i64 - 62_167_219_200;
+            let t = Timestamp::new(secs, nanos, digits).unwrap();
+            let name = "k".repeat((r >> 8) as usize % 20 + 1);
+            let leading = r >> 16 & 1 == 1;
+            let twice = r >> 17 & 1 == 1;
+            let old = "o".repeat((r >> 24) as usize % 120);
+            for buf in [&mut fast, &mut slow] {
+                let mut out = Out::begin(buf, 8);
+                out.str("old", &old);
+                out.finish();
+            }
+            let mut rendered = Vec::new();
+            t.write_rfc3339(&mut rendered);
+            let mut out = Out::begin(&mut fast, 0);
+            if leading {
+                out.bool("a", true);
+            }
+            if twice {
+                out.values(&[("start", Value::Time(t))]);
+            }
+            out.time_member(name.as_bytes(), t);
+            out.bool("z", false);
+            let fast_text = out.finish().to_vec();
+            let mut out = Out::begin(&mut slow, 0);
+            if leading {
+                out.bool("a", true);
+            }
+            if twice {
+                out.text_member(b"start", &rendered);
+            }
+            out.text_member(name.as_bytes(), &rendered);
+            out.bool("z", false);
+            assert_eq!(fast_text, out.finish(), "{t:?} after {old}");
         }
     }
 
