@@ -97,32 +97,37 @@ pub fn time_of<'a>(
     reference: Timestamp,
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<Found> {
-    for &field in TIME_FIELDS {
-        let value = match parsed {
-            Parsed::Fields(_) => fields.get(field),
-            Parsed::Pairs(_) => pairs.get(field.as_bytes()),
-            Parsed::Object(text) => object_string(text, pairs, field, scratch).map(Value::Text),
+    // One loop per kind of parser output, so that the kind is not asked
+    // again for every name.
+    let usable = |value: Option<Value<'a>>| value.filter(|v| !matches!(v, Value::Bool(_)));
+    let (field, value) =
+        match parsed {
+            Parsed::Fields(_) => TIME_FIELDS
+                .iter()
+                .find_map(|&f| usable(fields.get(f)).map(|v| (f, v)))?,
+            Parsed::Pairs(_) => TIME_FIELDS
+                .iter()
+                .find_map(|&f| usable(pairs.get(f.as_bytes())).map(|v| (f, v)))?,
+            Parsed::Object(_) if !pairs.is_empty() && !pairs.is_full() => TIME_FIELDS
+                .iter()
+                .find_map(|&f| match pairs.get(f.as_bytes()) {
+                    Some(Value::Text(text)) => Some((f, Value::Text(text))),
+                    _ => None,
+                })?,
+            Parsed::Object(text) => TIME_FIELDS
+                .iter()
+                .find_map(|&f| walked_string(text, f, scratch).map(|t| (f, Value::Text(t))))?,
         };
-        let found = match value {
-            None | Some(Value::Bool(_)) => continue,
-            Some(Value::Time(t)) => Found::Time(t),
-            Some(Value::Text(text) | Value::Decimal(text)) => {
-                match timestamps::parse_any(text, reference) {
-                    Ok(t) => Found::Time(t),
-                    Err(why) => Found::Unreadable { field, why },
-                }
-            }
-            Some(Value::Int(n)) => {
-                let digits = n.to_string();
-                match timestamps::parse_any(digits.as_bytes(), reference) {
-                    Ok(t) => Found::Time(t),
-                    Err(why) => Found::Unreadable { field, why },
-                }
-            }
-        };
-        return Some(found);
-    }
-    None
+    let read = |text: &[u8]| match timestamps::parse_any(text, reference) {
+        Ok(t) => Found::Time(t),
+        Err(why) => Found::Unreadable { field, why },
+    };
+    Some(match value {
+        Value::Time(t) => Found::Time(t),
+        Value::Text(text) | Value::Decimal(text) => read(text),
+        Value::Int(n) => read(n.to_string().as_bytes()),
+        Value::Bool(_) => return None,
+    })
 }
 
 /// One field of what the parser produced, by name.
@@ -336,6 +341,30 @@ mod tests {
             &mut scratch,
         );
         assert_eq!(rendered(got), "none");
+
+        // A name whose value is no time (a boolean) gives way to the next.
+        let mut fields = Fields::new();
+        fields.push("time", Value::Bool(true));
+        fields.push("ts", Value::Int(1_537_186_423));
+        let got = time_of(
+            Parsed::Fields("x"),
+            &fields,
+            &pairs,
+            reference(),
+            &mut scratch,
+        );
+        assert_eq!(rendered(got), "2018-09-17T12:13:43Z", "skips a boolean");
+        let mut logfmt = Pairs::new();
+        logfmt.insert(b"date", Value::Text(b"2018-09-17"));
+        logfmt.insert(b"time", Value::Bool(false));
+        let got = time_of(
+            Parsed::Pairs("logfmt"),
+            &Fields::new(),
+            &logfmt,
+            reference(),
+            &mut scratch,
+        );
+        assert_eq!(rendered(got), "2018-09-17T00:00:00Z", "keys in their order");
 
         let object = br#"{"msg":"hi","ts":1537186423.5}"#;
         scratch.clear();
