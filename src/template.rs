@@ -2589,7 +2589,7 @@ mod tests {
                 let at = (next() % 36) as usize;
                 text[at] = BYTES[(next() % BYTES.len() as u64) as usize];
             }
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 text.insert(0, BYTES[(next() % BYTES.len() as u64) as usize]);
             }
             for at in 0..text.len() {
