@@ -515,25 +515,117 @@ struct Candidate {
 /// and `,`.
 fn candidate(text: &[u8], token: &Token) -> Option<Candidate> {
     let bytes = text.get(token.start..token.end)?;
-    let letters = bytes
-        .iter()
-        .position(|b| !b.is_ascii_alphabetic())
-        .unwrap_or(bytes.len());
-    if letters < 3 {
+    let letters = letter_run(text, token.start).min(bytes.len());
+    level_word(text, token.start, letters, bytes.get(letters).copied())
+}
+
+/// How many ASCII letters `text` has from `start` on, counted up to 16
+/// (more than the longest level word) in two word-sized steps rather than
+/// a byte at a time.
+#[inline(always)]
+fn letter_run(text: &[u8], start: usize) -> usize {
+    let first = non_letters(crate::scan::head_word(
+        text.get(start..).unwrap_or_default(),
+    ));
+    if first != 0 {
+        return (first.trailing_zeros() / 8) as usize;
+    }
+    let second = non_letters(crate::scan::head_word(
+        text.get(start + 8..).unwrap_or_default(),
+    ));
+    8 + (second.trailing_zeros() / 8) as usize
+}
+
+/// The high bit of each byte of `word` that is not an ASCII letter. Folding
+/// with `| 0x20` maps only `A-Z` onto `a-z`; the range test adds to the low
+/// seven bits of each byte, which cannot carry into the next byte.
+#[inline(always)]
+fn non_letters(word: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low = (word | (ONES * 0x20)) & !HIGH;
+    let from_a = low + ONES * (0x80 - u64::from(b'a'));
+    let past_z = low + ONES * (0x80 - u64::from(b'z') - 1);
+    !(from_a & !past_z & !word) & HIGH
+}
+
+/// For each word length up to [`LONGEST_WORD`], the first letters (bit 0
+/// for `a`) of the level words of that length that may stand as a sign in
+/// free text: most words that are no level word fail this test and are
+/// never looked up. (Built at compile time, where an index out of bounds
+/// is a build error, not a panic.)
+#[allow(clippy::indexing_slicing)]
+const FIRST_LETTERS: [u32; LONGEST_WORD + 1] = {
+    const SIGNS: [&[u8]; 31] = [
+        b"trace",
+        b"trac",
+        b"trce",
+        b"trc",
+        b"debug",
+        b"debu",
+        b"dbug",
+        b"dbg",
+        b"info",
+        b"inf",
+        b"informational",
+        b"notice",
+        b"warning",
+        b"warn",
+        b"wrn",
+        b"error",
+        b"erro",
+        b"eror",
+        b"err",
+        b"fail",
+        b"severe",
+        b"critical",
+        b"crit",
+        b"fatal",
+        b"fata",
+        b"panic",
+        b"pani",
+        b"dpanic",
+        b"alert",
+        b"emergency",
+        b"emerg",
+    ];
+    let mut table = [0u32; LONGEST_WORD + 1];
+    let mut i = 0;
+    while i < SIGNS.len() {
+        let word = SIGNS[i];
+        table[word.len()] |= 1 << (word[0] - b'a');
+        i += 1;
+    }
+    table
+};
+
+/// Whether a word of `len` letters starting with the letter `first` may be
+/// a level word that is a sign (see [`FIRST_LETTERS`]).
+#[inline(always)]
+fn may_be_sign(len: usize, first: u8) -> bool {
+    let letters = FIRST_LETTERS.get(len).copied().unwrap_or(0);
+    letters >> ((first | 0x20).wrapping_sub(b'a') & 31) & 1 != 0
+}
+
+/// The level word of `letters` letters at `start`, followed by `after`
+/// (`None` when the token ends there), as a [`Candidate`]: the word must
+/// be a sign and be followed by nothing, `:` or `,`.
+#[inline(always)]
+fn level_word(text: &[u8], start: usize, letters: usize, after: Option<u8>) -> Option<Candidate> {
+    if letters < 3 || !matches!(after, None | Some(b':' | b',')) {
         return None;
     }
-    let after = bytes.get(letters).copied();
-    if !matches!(after, None | Some(b':' | b',')) {
+    let word = text.get(start..start + letters)?;
+    if !may_be_sign(letters, *word.first()?) {
         return None;
     }
-    let word = bytes.get(..letters)?;
     let (level, sniffable) = word_level(word)?;
     if !sniffable {
         return None;
     }
     Some(Candidate {
         level,
-        span: token.start..token.start + letters,
+        span: start..start + letters,
         case: case_of(word),
         colon: after == Some(b':'),
     })
@@ -589,12 +681,30 @@ pub fn sniff_message(text: &[u8]) -> Option<(Level, Range<usize>)> {
     let mut tokens = Tokens { text, at: 0 };
     tokens.skip_space();
     let begin = tokens.at;
-    // klog: `E0917 12:19:26.569980 …`
-    if let [letter, d1, d2, d3, d4, b' ', d5, ..] = text.get(begin..)?
-        && [d1, d2, d3, d4, d5].iter().all(|d| d.is_ascii_digit())
-        && let Some(level) = from_klog_letter(*letter)
-    {
-        return Some((level, begin..begin + 1));
+    if text.get(begin).is_some_and(u8::is_ascii_alphabetic) {
+        // A first token that starts with three letters or more is no klog
+        // head (whose letter is followed by digits) and no Ruby `E,`: it is
+        // a leading word (upper case, or any case with `:`) or the search
+        // ends. Decided from the letters and the byte after them, without
+        // reading the token to its end.
+        let letters = letter_run(text, begin);
+        if letters >= 3 && begin < SNIFF_WINDOW {
+            let after = match text.get(begin + letters) {
+                Some(b) if *b <= b' ' || *b == b'[' => None,
+                Some(b'\\') if text.get(begin + letters + 1) == Some(&b't') => None,
+                other => other.copied(),
+            };
+            let candidate = level_word(text, begin, letters, after)?;
+            return (candidate.colon || candidate.case == Case::Upper)
+                .then_some((candidate.level, candidate.span));
+        }
+        // klog: `E0917 12:19:26.569980 …`
+        if let [letter, d1, d2, d3, d4, b' ', d5, ..] = text.get(begin..)?
+            && [d1, d2, d3, d4, d5].iter().all(|d| d.is_ascii_digit())
+            && let Some(level) = from_klog_letter(*letter)
+        {
+            return Some((level, begin..begin + 1));
+        }
     }
     let mut first = true;
     let mut has_time = false;
@@ -681,6 +791,136 @@ pub fn sniff_message(text: &[u8]) -> Option<(Level, Range<usize>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`candidate`] as it was before its word test was made word-at-a-time:
+    /// the reference the faster code is held to.
+    ///
+    /// The level word a token starts with, if the token is that word alone or
+    /// that word and `:` (then anything, as in `ERROR:root:msg`), or that word
+    /// and `,`.
+    fn reference_candidate(text: &[u8], token: &Token) -> Option<Candidate> {
+        let bytes = text.get(token.start..token.end)?;
+        let letters = bytes
+            .iter()
+            .position(|b| !b.is_ascii_alphabetic())
+            .unwrap_or(bytes.len());
+        if letters < 3 {
+            return None;
+        }
+        let after = bytes.get(letters).copied();
+        if !matches!(after, None | Some(b':' | b',')) {
+            return None;
+        }
+        let word = bytes.get(..letters)?;
+        let (level, sniffable) = word_level(word)?;
+        if !sniffable {
+            return None;
+        }
+        Some(Candidate {
+            level,
+            span: token.start..token.start + letters,
+            case: case_of(word),
+            colon: after == Some(b':'),
+        })
+    }
+
+    /// [`sniff_message`] as it was before the leading word was read at once:
+    /// the reference the faster code is held to.
+    ///
+    /// The level a message's head states, and the span of the word that says
+    /// it (see the module doc's table of rules).
+    fn reference_sniff(text: &[u8]) -> Option<(Level, Range<usize>)> {
+        let mut tokens = Tokens { text, at: 0 };
+        tokens.skip_space();
+        let begin = tokens.at;
+        // klog: `E0917 12:19:26.569980 …`
+        if let [letter, d1, d2, d3, d4, b' ', d5, ..] = text.get(begin..)?
+            && [d1, d2, d3, d4, d5].iter().all(|d| d.is_ascii_digit())
+            && let Some(level) = from_klog_letter(*letter)
+        {
+            return Some((level, begin..begin + 1));
+        }
+        let mut first = true;
+        let mut has_time = false;
+        // The previous token was a `-` separator after a header.
+        let mut after_dash = false;
+        // The tokens so far were header tokens (and at least one).
+        let mut seen_header = false;
+        // A zone name may follow a time once.
+        let mut zone_allowed = false;
+        while let Some(token) = tokens.next() {
+            if token.bracketed {
+                if let Some(found) = bracketed_level(text, &token) {
+                    return Some(found);
+                }
+                seen_header = true;
+                first = false;
+                after_dash = false;
+                continue;
+            }
+            let bytes = text.get(token.start..token.end)?;
+            if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+                // Not a word: a header token, or the end of the search.
+                let time = header(bytes)?;
+                after_dash = seen_header && bytes == b"-";
+                has_time |= time;
+                zone_allowed = time;
+                seen_header = true;
+                first = false;
+                continue;
+            }
+            if let Some(candidate) = reference_candidate(text, &token) {
+                let accept = candidate.colon
+                    || candidate.case == Case::Upper
+                    || (candidate.case == Case::Lower && (has_time || after_dash) && !first);
+                if accept {
+                    return Some((candidate.level, candidate.span));
+                }
+                return None;
+            }
+            // Ruby's Logger: `E, [2018-09-17T12:13:43.123 #1] ERROR -- : …`.
+            if first && matches!(bytes, [b'A'..=b'Z', b',']) {
+                first = false;
+                seen_header = true;
+                continue;
+            }
+            // A zone name after a time: `… 12:13:43.123 UTC [1] LOG: …`.
+            if zone_allowed
+                && (3..=4).contains(&bytes.len())
+                && bytes.iter().all(u8::is_ascii_uppercase)
+            {
+                zone_allowed = false;
+                continue;
+            }
+            // Python's `asctime - name - LEVEL - message`: one name token
+            // between dashes.
+            if after_dash {
+                let dash = tokens.next();
+                if dash.is_some_and(|d| !d.bracketed && text.get(d.start..d.end) == Some(b"-")) {
+                    let level = tokens.next();
+                    if let Some(level) = level
+                        && !level.bracketed
+                        && let Some(candidate) = reference_candidate(text, &level)
+                        && candidate.case != Case::Mixed
+                    {
+                        let mut rest = Tokens {
+                            text,
+                            at: tokens.at,
+                        };
+                        let dash_after = rest.next();
+                        if candidate.colon
+                            || dash_after.is_some_and(|d| text.get(d.start..d.end) == Some(b"-"))
+                        {
+                            return Some((candidate.level, candidate.span));
+                        }
+                    }
+                }
+                return None;
+            }
+            return None;
+        }
+        None
+    }
 
     /// `is_named` holds exactly each level's own name.
     #[test]
@@ -1191,6 +1431,193 @@ mod tests {
         (0..len)
             .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
             .collect()
+    }
+
+    /// Every word of the module doc's table.
+    const TABLE_WORDS: [&str; 46] = [
+        "trace",
+        "trac",
+        "trce",
+        "trc",
+        "finest",
+        "finer",
+        "verbose",
+        "t",
+        "v",
+        "debug",
+        "debu",
+        "dbug",
+        "dbg",
+        "fine",
+        "config",
+        "d",
+        "info",
+        "inf",
+        "informational",
+        "information",
+        "i",
+        "notice",
+        "n",
+        "warning",
+        "warn",
+        "wrn",
+        "w",
+        "error",
+        "erro",
+        "eror",
+        "err",
+        "fail",
+        "severe",
+        "e",
+        "critical",
+        "crit",
+        "fatal",
+        "fata",
+        "panic",
+        "pani",
+        "dpanic",
+        "c",
+        "f",
+        "alert",
+        "emergency",
+        "emerg",
+    ];
+
+    /// The first-letter test lets through every word that may be a sign
+    /// (so it never hides one), in any case.
+    #[test]
+    fn first_letters_admit_every_sign() {
+        for word in TABLE_WORDS {
+            for w in [word.to_string(), word.to_ascii_uppercase()] {
+                let w = w.as_bytes();
+                if w.len() >= 3 && word_level(w).is_some_and(|(_, sign)| sign) {
+                    assert!(may_be_sign(w.len(), w[0]), "{word}");
+                }
+            }
+        }
+        // And shuts out some words that are not.
+        assert!(!may_be_sign(4, b'h'));
+        assert!(!may_be_sign(8, b'S'));
+        assert!(!may_be_sign(14, b'e'));
+    }
+
+    /// The word-at-a-time letter count agrees with a byte loop: every
+    /// length up to 20, letters and the bytes next to them in ASCII, and
+    /// non-ASCII bytes.
+    #[test]
+    fn letter_run_matches_naive_loop() {
+        let alphabet = b"aAzZ@[`{0:, \\t\x80\xc1\xe1\xfa\xff";
+        let mut next = crate::test_rng::xorshift(0x5eed_0006);
+        for _ in 0..50_000 {
+            let text = random_word(&mut next, alphabet, 21);
+            for start in 0..=text.len() {
+                let naive = text[start..]
+                    .iter()
+                    .take(16)
+                    .take_while(|b| b.is_ascii_alphabetic())
+                    .count();
+                assert_eq!(letter_run(&text, start), naive, "{text:?} at {start}");
+            }
+        }
+    }
+
+    /// A message head built of level words (every word of the table, in
+    /// lower, upper and capitalised case, cut short or lengthened), other
+    /// words, header tokens and separators, with random followers.
+    fn random_head(next: &mut impl FnMut() -> u64) -> Vec<u8> {
+        const OTHERS: [&str; 24] = [
+            "http",
+            "Starting",
+            "the",
+            "E",
+            "W,",
+            "I0917",
+            "E0917",
+            "F1234",
+            "12:13:43.123",
+            "2018-09-17",
+            "+0000",
+            "-",
+            "--",
+            "|",
+            ":",
+            "UTC",
+            "[main]",
+            "[error]",
+            "[ WARN ]",
+            "[core:crit]",
+            "8#8:",
+            "\\\"x\\\"",
+            "caf\u{e9}",
+            "\u{c9}RROR",
+        ];
+        const FOLLOWERS: [&str; 14] = [
+            "", " ", "  ", ":", ",", ";", "-", "\\t", "\\\"", "[", "]", "x", "1", "\u{e9}",
+        ];
+        let pick = |next: &mut dyn FnMut() -> u64, n: usize| (next() % n as u64) as usize;
+        let mut text = String::new();
+        for _ in 0..pick(next, 4) {
+            text.push_str([" ", "\\t", "  "][pick(next, 3)]);
+        }
+        for _ in 0..1 + pick(next, 5) {
+            let word = if next().is_multiple_of(2) {
+                let word = TABLE_WORDS[pick(next, TABLE_WORDS.len())];
+                let mut word = match pick(next, 4) {
+                    0 => word.to_ascii_uppercase(),
+                    1 => {
+                        let mut w = word.to_string();
+                        w[..1].make_ascii_uppercase();
+                        w
+                    }
+                    _ => word.to_string(),
+                };
+                match pick(next, 6) {
+                    0 => word.push('s'),
+                    1 => {
+                        word.pop();
+                    }
+                    _ => {}
+                }
+                word
+            } else {
+                OTHERS[pick(next, OTHERS.len())].to_string()
+            };
+            text.push_str(&word);
+            text.push_str(FOLLOWERS[pick(next, FOLLOWERS.len())]);
+            text.push_str([" ", " ", "\\t", " - ", ""][pick(next, 5)]);
+        }
+        text.into_bytes()
+    }
+
+    /// The leading word read at once, and the word-at-a-time candidate
+    /// test, give what the token-by-token reading gives: the same level
+    /// and span for random heads, every prefix of them, and heads pushed
+    /// toward the window's end by spaces.
+    #[test]
+    fn sniff_agrees_with_reference() {
+        let mut next = crate::test_rng::xorshift(0x5eed_0007);
+        for round in 0..40_000u32 {
+            let mut text = random_head(&mut next);
+            if round.is_multiple_of(8) {
+                let pad = 40 + (next() % 40) as usize;
+                text.splice(0..0, std::iter::repeat_n(b' ', pad));
+            }
+            for cut in 0..=text.len() {
+                let head = &text[..cut];
+                assert_eq!(
+                    sniff_message(head),
+                    reference_sniff(head),
+                    "{:?}",
+                    String::from_utf8_lossy(head)
+                );
+            }
+        }
+        // Random bytes, too.
+        let alphabet = b"eErRoOiInNfFwWaAtT0 :,[]-\\\t\x80\xc3";
+        for _ in 0..100_000 {
+            let text = random_word(&mut next, alphabet, 24);
+            assert_eq!(sniff_message(&text), reference_sniff(&text), "{text:?}");
+        }
     }
 
     /// Never panics, and a found span is inside the input and the window.
