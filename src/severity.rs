@@ -678,10 +678,18 @@ fn header(bytes: &[u8]) -> Option<bool> {
 /// The level a message's head states, and the span of the word that says
 /// it (see the module doc's table of rules).
 pub fn sniff_message(text: &[u8]) -> Option<(Level, Range<usize>)> {
-    let mut tokens = Tokens { text, at: 0 };
-    tokens.skip_space();
-    let begin = tokens.at;
-    if text.get(begin).is_some_and(u8::is_ascii_alphabetic) {
+    // Most messages start with no space to skip.
+    let begin = match text.first() {
+        Some(b' ' | b'\t' | b'\\') => {
+            let mut tokens = Tokens { text, at: 0 };
+            tokens.skip_space();
+            tokens.at
+        }
+        _ => 0,
+    };
+    if let Some(&lead) = text.get(begin)
+        && lead.is_ascii_alphabetic()
+    {
         // A first token that starts with three letters or more is no klog
         // head (whose letter is followed by digits) and no Ruby `E,`: it is
         // a leading word (upper case, or any case with `:`) or the search
@@ -689,14 +697,11 @@ pub fn sniff_message(text: &[u8]) -> Option<(Level, Range<usize>)> {
         // reading the token to its end.
         let letters = letter_run(text, begin);
         if letters >= 3 && begin < SNIFF_WINDOW {
-            let after = match text.get(begin + letters) {
-                Some(b) if *b <= b' ' || *b == b'[' => None,
-                Some(b'\\') if text.get(begin + letters + 1) == Some(&b't') => None,
-                other => other.copied(),
-            };
-            let candidate = level_word(text, begin, letters, after)?;
-            return (candidate.colon || candidate.case == Case::Upper)
-                .then_some((candidate.level, candidate.span));
+            // Most words are turned away here, before their follower is read.
+            if !may_be_sign(letters, lead) {
+                return None;
+            }
+            return leading_word(text, begin, letters);
         }
         // klog: `E0917 12:19:26.569980 …`
         if let [letter, d1, d2, d3, d4, b' ', d5, ..] = text.get(begin..)?
@@ -706,6 +711,30 @@ pub fn sniff_message(text: &[u8]) -> Option<(Level, Range<usize>)> {
             return Some((level, begin..begin + 1));
         }
     }
+    sniff_tokens(text, begin)
+}
+
+/// The sign a first token of `letters` letters (three or more) at `begin`
+/// gives: a level word in upper case, or in any case followed by `:`. Out
+/// of line, as few words get this far.
+#[inline(never)]
+fn leading_word(text: &[u8], begin: usize, letters: usize) -> Option<(Level, Range<usize>)> {
+    // The byte after the letters, unless it ends the token.
+    let after = match text.get(begin + letters) {
+        Some(b) if *b <= b' ' || *b == b'[' => None,
+        Some(b'\\') if text.get(begin + letters + 1) == Some(&b't') => None,
+        other => other.copied(),
+    };
+    let candidate = level_word(text, begin, letters, after)?;
+    (candidate.colon || candidate.case == Case::Upper).then_some((candidate.level, candidate.span))
+}
+
+/// [`sniff_message`] token by token from `begin` (past the leading
+/// spaces): kept out of line, so that a message decided by its first word
+/// sets up no token state.
+#[inline(never)]
+fn sniff_tokens(text: &[u8], begin: usize) -> Option<(Level, Range<usize>)> {
+    let mut tokens = Tokens { text, at: begin };
     let mut first = true;
     let mut has_time = false;
     // The previous token was a `-` separator after a header.
