@@ -402,11 +402,21 @@ struct Token {
 /// Reads tokens from the head of a message, never past the window (plus
 /// the length of a word that starts inside it).
 struct Tokens<'t> {
+    /// The message cut to the window, a word starting at its last byte and
+    /// the byte after that word (only [`Tokens::skip_space`] is ever given
+    /// more).
     text: &'t [u8],
     at: usize,
 }
 
-impl Tokens<'_> {
+impl<'t> Tokens<'t> {
+    /// The tokens of `text` from `at`: the text is cut once here rather
+    /// than at each token.
+    fn new(text: &'t [u8], at: usize) -> Self {
+        let head = text.get(..SNIFF_WINDOW + LONGEST_WORD + 2).unwrap_or(text);
+        Tokens { text: head, at }
+    }
+
     /// Skips spaces, tabs and `\t` escapes.
     fn skip_space(&mut self) {
         loop {
@@ -424,8 +434,7 @@ impl Tokens<'_> {
         if start >= SNIFF_WINDOW {
             return None;
         }
-        let limit = self.text.len().min(SNIFF_WINDOW + LONGEST_WORD + 2);
-        let head = self.text.get(..limit)?;
+        let head = self.text;
         if head.get(start) == Some(&b'[') {
             let close = find_in(head, start + 1, head.len(), b']')?;
             self.at = close + 1;
@@ -734,7 +743,7 @@ fn leading_word(text: &[u8], begin: usize, letters: usize) -> Option<(Level, Ran
 /// sets up no token state.
 #[inline(never)]
 fn sniff_tokens(text: &[u8], begin: usize) -> Option<(Level, Range<usize>)> {
-    let mut tokens = Tokens { text, at: begin };
+    let mut tokens = Tokens::new(text, begin);
     let mut first = true;
     let mut has_time = false;
     // The previous token was a `-` separator after a header.
@@ -798,10 +807,7 @@ fn sniff_tokens(text: &[u8], begin: usize) -> Option<(Level, Range<usize>)> {
                     && let Some(candidate) = candidate(text, &level)
                     && candidate.case != Case::Mixed
                 {
-                    let mut rest = Tokens {
-                        text,
-                        at: tokens.at,
-                    };
+                    let mut rest = Tokens::new(text, tokens.at);
                     let dash_after = rest.next();
                     if candidate.colon
                         || dash_after.is_some_and(|d| text.get(d.start..d.end) == Some(b"-"))
@@ -869,6 +875,7 @@ mod tests {
         {
             return Some((level, begin..begin + 1));
         }
+        let mut tokens = Tokens::new(text, begin);
         let mut first = true;
         let mut has_time = false;
         // The previous token was a `-` separator after a header.
@@ -932,10 +939,7 @@ mod tests {
                         && let Some(candidate) = reference_candidate(text, &level)
                         && candidate.case != Case::Mixed
                     {
-                        let mut rest = Tokens {
-                            text,
-                            at: tokens.at,
-                        };
+                        let mut rest = Tokens::new(text, tokens.at);
                         let dash_after = rest.next();
                         if candidate.colon
                             || dash_after.is_some_and(|d| text.get(d.start..d.end) == Some(b"-"))
