@@ -67,9 +67,9 @@
 //! A value is read left to right with no backtracking: work is linear in
 //! its length, and most hostile values are refused within a few bytes (a
 //! fraction stops at its tenth digit, an epoch at its twentieth). The ISO
-//! and CLF heads (19 and 20 bytes) are checked eight bytes at a time; only
-//! a head that fails that check is read again, byte by byte, to say what is
-//! wrong and where. Nothing allocates.
+//! and CLF heads (19 and 20 bytes) and `asctime` with a year are checked
+//! eight bytes at a time; only a value that fails that check is read
+//! again, byte by byte, to say what is wrong and where. Nothing allocates.
 //!
 //! Cost: a few hundred wasm instructions per value (the unit of
 //! fluent-bit's interpreter and of wasmtime's fuel), more for syslog and
@@ -640,8 +640,89 @@ fn month_day_by_byte(c: &mut Cursor<'_>) -> Result<(u32, u32, usize), TimeError>
 }
 
 /// A value that starts with a letter: a day name (RFC 2822, `asctime`) or
-/// a month name (syslog).
+/// a month name (syslog). `asctime` with a year and a two-digit day, the
+/// day name written or left out, is read at once by [`asctime`]; anything
+/// else by [`named_general`].
 fn named(text: &[u8], reference: Timestamp) -> Result<Timestamp, TimeError> {
+    if let Some(t) = asctime(text) {
+        return Ok(t);
+    }
+    named_general(text, reference)
+}
+
+/// `Mmm DD H`: a month name, a two-digit day and the hour's first digit.
+const MONTH_DAY: Shape = Shape::new(b"??? 99 9");
+/// The last eight bytes of an `asctime` value: ` YYYY` after the seconds
+/// or their fraction.
+const YEAR_TAIL: Shape = Shape::new(b"??? 9999");
+
+/// The three-letter name key (lower case) of a word's first three bytes:
+/// `| 0x20` lowercases ASCII letters, and no other byte becomes one.
+#[inline(always)]
+fn key_of(word: u64) -> u32 {
+    (word as u32 & 0x00FF_FFFF) | 0x0020_2020
+}
+
+/// The commonest `asctime`, `[Www ]Mmm DD HH:MM:SS[.f] YYYY` with a
+/// two-digit day and up to 8 fractional digits (Apache's error log writes
+/// `Fri Nov 27 08:48:51.310996 2026`, and its parser leaves the time
+/// without the day name), read with four word tests and no cursor: the
+/// value's length says where its fraction ends and its year starts.
+/// `None` for anything else, an error included, a padded day, a leap
+/// second, a zone or no year (syslog): [`named_general`] reads it, and
+/// says why when it is wrong. Whatever this reads, that reads the same.
+#[inline(always)]
+fn asctime(text: &[u8]) -> Option<Timestamp> {
+    let len = text.len();
+    if !(20..=33).contains(&len) {
+        return None;
+    }
+    let first = word_at(text, 0)?;
+    // After a day name, one space and the month name (`named_general`
+    // skips the spaces, and a name is not one).
+    let (start, month) = match name_of_key(key_of(first))? {
+        Name::Month(month) => (0, month),
+        Name::Day if lane(first, 3) == u32::from(b' ') => match name_of_key(key_of(first >> 32))? {
+            Name::Month(month) => (4, month),
+            Name::Day => return None,
+        },
+        Name::Day => return None,
+    };
+    let tail = u64::from_le_bytes(*text.last_chunk::<8>()?);
+    let (head, hms) = (word_at(text, start)?, word_at(text, start + 7)?);
+    let violations = MONTH_DAY.violations(head) | HMS.violations(hms) | YEAR_TAIL.violations(tail);
+    if violations != 0 {
+        return None;
+    }
+    // The fraction: `.` or `,` after the seconds, then the digits up to
+    // the year's space, the last lanes of the word that ends there.
+    let (nanos, digits) = match len.checked_sub(start + 20)? {
+        0 => (0, 0),
+        separated @ 2..=9 => {
+            let n = separated - 1;
+            let shift = 8 * (8 - n as u32);
+            let fraction = word_at(text, len - 13)? >> shift;
+            if !matches!(text.get(start + 15), Some(b'.' | b',')) || leading_digits(fraction) != n {
+                return None;
+            }
+            let value = digits_value(fraction, n) * pow10(9 - n);
+            (u32::try_from(value).ok()?, n as u8)
+        }
+        _ => return None,
+    };
+    let (head, hms, tail) = (pairs(head), pairs(hms), pairs(tail));
+    let (hour, minute, second) = (lane(hms, 0), lane(hms, 3), lane(hms, 6));
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let year = lane(tail, 4) * 100 + lane(tail, 6);
+    let days = day_number(year, month, lane(head, 4), start + 4).ok()?;
+    let secs = days * SECS_PER_DAY + i64::from(hour * 3_600 + minute * 60 + second);
+    Timestamp::with_fraction_of_digits(secs, nanos, digits)
+}
+
+/// [`named`] for every value.
+fn named_general(text: &[u8], reference: Timestamp) -> Result<Timestamp, TimeError> {
     let mut c = Cursor::new(text);
     match c.name() {
         Some(Name::Month(month)) => month_first(&mut c, month, reference),
@@ -1128,6 +1209,16 @@ const NAME_SLOTS: [Option<u8>; 32] = {
     }
     slots
 };
+
+/// The name whose three-letter key (lower case) is `key`, if any.
+#[inline(always)]
+fn name_of_key(key: u32) -> Option<Name> {
+    let slot = NAME_SLOTS.get(name_slot(key)).copied().flatten()?;
+    NAMES
+        .get(usize::from(slot))
+        .filter(|(k, _, _)| *k == key)
+        .map(|(_, name, _)| *name)
+}
 
 /// The last date [`day_number`] accepted, as (year, month, day), and its
 /// day number; month 0, which no date has, at first. Records come with
@@ -3058,6 +3149,111 @@ mod tests {
         assert!(
             read_at_once > 1_000,
             "only {read_at_once} years read at once"
+        );
+    }
+
+    /// `asctime` read at once reads as the general path does, values and
+    /// errors alike: on random day names (or none, or a wrong one, with one
+    /// or two spaces or a comma), month names (abbreviated, full, any case,
+    /// wrong), days (0 to 39, padded, one digit; April 31 and February 29
+    /// in leap and common years), clocks (hour 24, minute 60, leap
+    /// seconds), fractions of 0 to 10 digits after `.` or `,`, and tails
+    /// (a year, a zone, nothing), some with a byte changed, cut or added;
+    /// and it reads most valid values itself.
+    #[test]
+    fn asctime_at_once_agrees_with_the_general_path() {
+        let mut rng = Rng(0x5EED_0008);
+        let reference = ts(REF);
+        let mut read_at_once = 0;
+        for _ in 0..200_000 {
+            let weekday = match rng.below(8) {
+                0 => String::new(),
+                1 => format!("{}  ", rng.pick(&DAYS)),
+                2 => format!("{}, ", rng.pick(&DAYS)),
+                3 => format!("{} ", rng.pick(&["Fry", "Nov", "Mo", "Tues", "Sunday"])),
+                _ => {
+                    let name = *rng.pick(&DAYS[..7]);
+                    format!("{} ", any_case(&mut rng, name))
+                }
+            };
+            let m = rng.below(12) as usize;
+            let month = match rng.below(10) {
+                0 => FULL_MONTHS[m].to_string(),
+                1 => rng.pick(&["Nox", "Mon", "Se", "Sept", "Dez"]).to_string(),
+                _ => any_case(&mut rng, MONTHS[m]),
+            };
+            let year = match rng.below(4) {
+                0 => rng.below(10_000),
+                _ => *rng.pick(&[2024, 2023, 2000, 1900, 2026, 0, 9999]),
+            };
+            let day = match rng.below(3) {
+                0 => rng.below(40),
+                _ => *rng.pick(&[0, 1, 28, 29, 30, 31, 32]),
+            };
+            let day = match rng.below(8) {
+                0 => format!(" {day}"),
+                1 => format!("{day}"),
+                2 => format!("  {day:02}"),
+                _ => format!("{day:02}"),
+            };
+            let clock = match rng.below(8) {
+                0 => "23:59:60".to_string(),
+                1 => "24:00:00".to_string(),
+                2 => format!(
+                    "{:02}:{:02}:{:02}",
+                    rng.below(100),
+                    rng.below(100),
+                    rng.below(100)
+                ),
+                _ => format!(
+                    "{:02}:{:02}:{:02}",
+                    rng.below(24),
+                    rng.below(60),
+                    rng.below(60)
+                ),
+            };
+            let digits = format!("{:010}", rng.below(10_000_000_000));
+            let fraction = match rng.below(4) {
+                0 => String::new(),
+                1 => format!(",{}", &digits[..rng.below(11) as usize]),
+                _ => format!(".{}", &digits[..rng.below(11) as usize]),
+            };
+            let tail = match rng.below(10) {
+                0 => String::new(),
+                1 => format!(" UTC {year:04}"),
+                2 => format!(" +0000 {year:04}"),
+                3 => format!("  {year:04}"),
+                4 => format!(" {year:04} "),
+                5 => format!(" {}", year % 100),
+                _ => format!(" {year:04}"),
+            };
+            let mut text = format!("{weekday}{month} {day} {clock}{fraction}{tail}").into_bytes();
+            for _ in 0..rng.below(4).saturating_sub(2) {
+                let at = rng.below(text.len() as u64 + 1) as usize;
+                let b = *rng.pick(b"0123456789 :.,aZ+\xff");
+                match rng.below(3) {
+                    0 if at < text.len() => text[at] = b,
+                    1 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    _ => text.insert(at, b),
+                }
+            }
+            let general = named_general(&text, reference);
+            if let Some(t) = asctime(&text) {
+                assert_eq!(Ok(t), general, "{}", String::from_utf8_lossy(&text));
+                read_at_once += 1;
+            }
+            assert_eq!(
+                named(&text, reference),
+                general,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        assert!(
+            read_at_once > 5_000,
+            "only {read_at_once} values read at once"
         );
     }
 
