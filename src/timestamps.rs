@@ -67,9 +67,10 @@
 //! A value is read left to right with no backtracking: work is linear in
 //! its length, and most hostile values are refused within a few bytes (a
 //! fraction stops at its tenth digit, an epoch at its twentieth). The ISO
-//! and CLF heads (19 and 20 bytes) and `asctime` with a year are checked
-//! eight bytes at a time; only a value that fails that check is read
-//! again, byte by byte, to say what is wrong and where. Nothing allocates.
+//! and CLF heads (19 and 20 bytes), `asctime` with a year and syslog's
+//! stamp are checked eight bytes at a time; only a value that fails that
+//! check is read again, byte by byte, to say what is wrong and where.
+//! Nothing allocates.
 //!
 //! Cost: a few hundred wasm instructions per value (the unit of
 //! fluent-bit's interpreter and of wasmtime's fuel), more for syslog and
@@ -641,13 +642,42 @@ fn month_day_by_byte(c: &mut Cursor<'_>) -> Result<(u32, u32, usize), TimeError>
 
 /// A value that starts with a letter: a day name (RFC 2822, `asctime`) or
 /// a month name (syslog). `asctime` with a year and a two-digit day, the
-/// day name written or left out, is read at once by [`asctime`]; anything
-/// else by [`named_general`].
+/// day name written or left out, is read at once by [`asctime`], syslog's
+/// `Mmm DD HH:MM:SS` by [`syslog_stamp`]; anything else by
+/// [`named_general`].
 fn named(text: &[u8], reference: Timestamp) -> Result<Timestamp, TimeError> {
-    if let Some(t) = asctime(text) {
+    if let Some(t) = asctime(text).or_else(|| syslog_stamp(text, reference)) {
         return Ok(t);
     }
     named_general(text, reference)
+}
+
+/// syslog's `Mmm DD HH:MM:SS` (RFC 3164 with a two-digit day), read with
+/// two word tests and no cursor, in the year nearest the reference.
+/// `None` for anything else, an error included: [`named_general`] reads
+/// it, and says why when it is wrong. Whatever this reads, that reads the
+/// same.
+#[inline(always)]
+fn syslog_stamp(text: &[u8], reference: Timestamp) -> Option<Timestamp> {
+    if text.len() != 15 {
+        return None;
+    }
+    let (head, hms) = (word_at(text, 0)?, word_at(text, 7)?);
+    let Name::Month(month) = name_of_key(key_of(head))? else {
+        return None;
+    };
+    if MONTH_DAY.violations(head) | HMS.violations(hms) != 0 {
+        return None;
+    }
+    let (head, hms) = (pairs(head), pairs(hms));
+    let clock = Clock::checked(
+        [lane(hms, 0), lane(hms, 3), lane(hms, 6)],
+        (0, 0),
+        7,
+        Hour24::Never,
+    )
+    .ok()?;
+    in_nearest_year(reference, month, lane(head, 4), 4, &clock, 0).ok()
 }
 
 /// `Mmm DD H`: a month name, a two-digit day and the hour's first digit.
@@ -3152,8 +3182,9 @@ mod tests {
         );
     }
 
-    /// `asctime` read at once reads as the general path does, values and
-    /// errors alike: on random day names (or none, or a wrong one, with one
+    /// `asctime` and syslog read at once read as the general path does,
+    /// values and errors alike: on random references near a year's end,
+    /// day names (or none, or a wrong one, with one
     /// or two spaces or a comma), month names (abbreviated, full, any case,
     /// wrong), days (0 to 39, padded, one digit; April 31 and February 29
     /// in leap and common years), clocks (hour 24, minute 60, leap
@@ -3163,9 +3194,16 @@ mod tests {
     #[test]
     fn asctime_at_once_agrees_with_the_general_path() {
         let mut rng = Rng(0x5EED_0008);
-        let reference = ts(REF);
-        let mut read_at_once = 0;
+        let references: [&str; 5] = [
+            REF,
+            "2026-12-31T23:59:59Z",
+            "2027-01-01T00:00:01Z",
+            "2025-03-01T00:00:00Z",
+            "2024-02-29T12:00:00Z",
+        ];
+        let (mut read_at_once, mut syslog_at_once) = (0, 0);
         for _ in 0..200_000 {
+            let reference = ts(references[rng.below(5) as usize]);
             let weekday = match rng.below(8) {
                 0 => String::new(),
                 1 => format!("{}  ", rng.pick(&DAYS)),
@@ -3219,6 +3257,7 @@ mod tests {
                 _ => format!(".{}", &digits[..rng.below(11) as usize]),
             };
             let tail = match rng.below(10) {
+                0..=4 if weekday.is_empty() => String::new(),
                 0 => String::new(),
                 1 => format!(" UTC {year:04}"),
                 2 => format!(" +0000 {year:04}"),
@@ -3244,6 +3283,10 @@ mod tests {
                 assert_eq!(Ok(t), general, "{}", String::from_utf8_lossy(&text));
                 read_at_once += 1;
             }
+            if let Some(t) = syslog_stamp(&text, reference) {
+                assert_eq!(Ok(t), general, "{}", String::from_utf8_lossy(&text));
+                syslog_at_once += 1;
+            }
             assert_eq!(
                 named(&text, reference),
                 general,
@@ -3252,8 +3295,8 @@ mod tests {
             );
         }
         assert!(
-            read_at_once > 5_000,
-            "only {read_at_once} values read at once"
+            read_at_once > 5_000 && syslog_at_once > 500,
+            "only {read_at_once} asctime and {syslog_at_once} syslog values read at once"
         );
     }
 
