@@ -302,70 +302,66 @@ mod tests {
         }
     }
 
+    /// The time `time_of` finds among `fields` (a parser's) or `pairs`
+    /// (logfmt's), rendered.
+    fn time_in(
+        fields: &[(&'static str, Value<'static>)],
+        pairs: &[(&'static [u8], Value<'static>)],
+    ) -> String {
+        let (mut f, mut p) = (Fields::new(), Pairs::new());
+        for &(name, value) in fields {
+            f.push(name, value);
+        }
+        for &(key, value) in pairs {
+            p.insert(key, value);
+        }
+        let parsed = if pairs.is_empty() {
+            Parsed::Fields("x")
+        } else {
+            Parsed::Pairs("logfmt")
+        };
+        rendered(time_of(parsed, &f, &p, reference(), &mut Vec::new()))
+    }
+
     #[test]
     fn named_cases() {
-        let mut fields = Fields::new();
-        let pairs = Pairs::new();
-        let mut scratch = Vec::new();
-        fields.push("time", Value::Text(b"Sep 17 12:19:26"));
-        let got = time_of(
-            Parsed::Fields("x"),
-            &fields,
-            &pairs,
-            reference(),
-            &mut scratch,
-        );
         assert_eq!(
-            rendered(got),
+            time_in(&[("time", Value::Text(b"Sep 17 12:19:26"))], &[]),
             "2026-09-17T12:19:26Z",
             "syslog, year from the record"
         );
-
-        let mut fields = Fields::new();
-        fields.push("time", Value::Text(b"not a time"));
-        let got = time_of(
-            Parsed::Fields("x"),
-            &fields,
-            &pairs,
-            reference(),
-            &mut scratch,
+        assert!(
+            time_in(&[("time", Value::Text(b"not a time"))], &[]).starts_with("time: "),
+            "unreadable"
         );
-        assert!(rendered(got).starts_with("time: "), "unreadable");
+        assert_eq!(time_in(&[], &[]), "none");
+        // A name whose value is no time (a boolean) gives way to the next.
+        assert_eq!(
+            time_in(
+                &[
+                    ("time", Value::Bool(true)),
+                    ("ts", Value::Int(1_537_186_423))
+                ],
+                &[]
+            ),
+            "2018-09-17T12:13:43Z",
+            "skips a boolean"
+        );
+        assert_eq!(
+            time_in(
+                &[],
+                &[
+                    (b"date", Value::Text(b"2018-09-17")),
+                    (b"time", Value::Bool(false))
+                ]
+            ),
+            "2018-09-17T00:00:00Z",
+            "keys in their order"
+        );
 
         let fields = Fields::new();
-        let got = time_of(
-            Parsed::Fields("x"),
-            &fields,
-            &pairs,
-            reference(),
-            &mut scratch,
-        );
-        assert_eq!(rendered(got), "none");
-
-        // A name whose value is no time (a boolean) gives way to the next.
-        let mut fields = Fields::new();
-        fields.push("time", Value::Bool(true));
-        fields.push("ts", Value::Int(1_537_186_423));
-        let got = time_of(
-            Parsed::Fields("x"),
-            &fields,
-            &pairs,
-            reference(),
-            &mut scratch,
-        );
-        assert_eq!(rendered(got), "2018-09-17T12:13:43Z", "skips a boolean");
-        let mut logfmt = Pairs::new();
-        logfmt.insert(b"date", Value::Text(b"2018-09-17"));
-        logfmt.insert(b"time", Value::Bool(false));
-        let got = time_of(
-            Parsed::Pairs("logfmt"),
-            &Fields::new(),
-            &logfmt,
-            reference(),
-            &mut scratch,
-        );
-        assert_eq!(rendered(got), "2018-09-17T00:00:00Z", "keys in their order");
-
+        let pairs = Pairs::new();
+        let mut scratch = Vec::new();
         let object = br#"{"msg":"hi","ts":1537186423.5}"#;
         scratch.clear();
         let got = time_of(

@@ -2729,6 +2729,43 @@ mod tests {
         fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
             &items[self.below(items.len() as u64) as usize]
         }
+
+        /// `HH:MM:SS`: mostly valid, else a leap second, 24:00:00, or
+        /// fields out of range.
+        fn clock(&mut self) -> String {
+            match self.below(8) {
+                0 => "23:59:60".to_string(),
+                1 => "24:00:00".to_string(),
+                2 => format!(
+                    "{:02}:{:02}:{:02}",
+                    self.below(100),
+                    self.below(100),
+                    self.below(100)
+                ),
+                _ => format!(
+                    "{:02}:{:02}:{:02}",
+                    self.below(24),
+                    self.below(60),
+                    self.below(60)
+                ),
+            }
+        }
+
+        /// `text` with `times` bytes of `alphabet` changed, cut or added,
+        /// each at a random place.
+        fn mutate(&mut self, text: &mut Vec<u8>, alphabet: &[u8], times: u64) {
+            for _ in 0..times {
+                let at = self.below(text.len() as u64 + 1) as usize;
+                let b = *self.pick(alphabet);
+                match self.below(3) {
+                    0 if at < text.len() => text[at] = b,
+                    1 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    _ => text.insert(at, b),
+                }
+            }
+        }
     }
 
     const MONTHS: [&str; 12] = [
@@ -3184,17 +3221,8 @@ mod tests {
             let digits = format!("{:06}", rng.below(1_000_000));
             let fraction = frac('.', &digits[..rng.below(7) as usize]);
             let mut tail = format!("{}{:04}", rng.pick(&tails), rng.below(10_000)).into_bytes();
-            for _ in 0..rng.below(2) {
-                let at = rng.below(tail.len() as u64 + 1) as usize;
-                let b = *rng.pick(b"0123456789 Z+x");
-                match rng.below(3) {
-                    0 if at < tail.len() => tail[at] = b,
-                    1 if at < tail.len() => {
-                        tail.remove(at);
-                    }
-                    _ => tail.insert(at, b),
-                }
-            }
+            let times = rng.below(2);
+            rng.mutate(&mut tail, b"0123456789 Z+x", times);
             let mut text = format!("{month} {day:02} {clock}{fraction}").into_bytes();
             text.extend_from_slice(&tail);
             let month = MONTHS.iter().position(|m| *m == month).unwrap() as u32 + 1;
@@ -3277,22 +3305,7 @@ mod tests {
                 2 => format!("  {day:02}"),
                 _ => format!("{day:02}"),
             };
-            let clock = match rng.below(8) {
-                0 => "23:59:60".to_string(),
-                1 => "24:00:00".to_string(),
-                2 => format!(
-                    "{:02}:{:02}:{:02}",
-                    rng.below(100),
-                    rng.below(100),
-                    rng.below(100)
-                ),
-                _ => format!(
-                    "{:02}:{:02}:{:02}",
-                    rng.below(24),
-                    rng.below(60),
-                    rng.below(60)
-                ),
-            };
+            let clock = rng.clock();
             let digits = format!("{:010}", rng.below(10_000_000_000));
             let fraction = match rng.below(4) {
                 0 => String::new(),
@@ -3310,17 +3323,8 @@ mod tests {
                 _ => format!(" {year:04}"),
             };
             let mut text = format!("{weekday}{month} {day} {clock}{fraction}{tail}").into_bytes();
-            for _ in 0..rng.below(4).saturating_sub(2) {
-                let at = rng.below(text.len() as u64 + 1) as usize;
-                let b = *rng.pick(b"0123456789 :.,aZ+\xff");
-                match rng.below(3) {
-                    0 if at < text.len() => text[at] = b,
-                    1 if at < text.len() => {
-                        text.remove(at);
-                    }
-                    _ => text.insert(at, b),
-                }
-            }
+            let times = rng.below(4).saturating_sub(2);
+            rng.mutate(&mut text, b"0123456789 :.,aZ+\xff", times);
             let general = named_general(&text, reference);
             if let Some(t) = asctime(&text) {
                 assert_eq!(Ok(t), general, "{}", String::from_utf8_lossy(&text));
@@ -3354,22 +3358,7 @@ mod tests {
         let mut rng = Rng(0x5EED_0007);
         let mut read_at_once = 0;
         for _ in 0..200_000 {
-            let clock = match rng.below(8) {
-                0 => "23:59:60".to_string(),
-                1 => "24:00:00".to_string(),
-                2 => format!(
-                    "{:02}:{:02}:{:02}",
-                    rng.below(100),
-                    rng.below(100),
-                    rng.below(100)
-                ),
-                _ => format!(
-                    "{:02}:{:02}:{:02}",
-                    rng.below(24),
-                    rng.below(60),
-                    rng.below(60)
-                ),
-            };
+            let clock = rng.clock();
             let date = match rng.below(4) {
                 0 => format!(
                     "{:04}-{:02}-{:02}",
@@ -3394,17 +3383,8 @@ mod tests {
             };
             let end = *rng.pick(&["Z", "Z", "Z", "z", "+00:00", "-01:30", ""]);
             let mut text = format!("{date}{separator}{clock}{fraction}{end}").into_bytes();
-            for _ in 0..rng.below(3).saturating_sub(1) {
-                let at = rng.below(text.len() as u64 + 1) as usize;
-                let b = *rng.pick(b"0123456789-:.TZ x");
-                match rng.below(3) {
-                    0 if at < text.len() => text[at] = b,
-                    1 if at < text.len() => {
-                        text.remove(at);
-                    }
-                    _ => text.insert(at, b),
-                }
-            }
+            let times = rng.below(3).saturating_sub(1);
+            rng.mutate(&mut text, b"0123456789-:.TZ x", times);
             let general = iso_general(&text, b'-');
             if let Some(t) = iso_utc(&text) {
                 assert_eq!(Ok(t), general, "{}", String::from_utf8_lossy(&text));
@@ -3437,16 +3417,7 @@ mod tests {
                 0 => (rng.below(14), rng.below(33)),
                 _ => (1 + rng.below(12), 1 + rng.below(28)),
             };
-            let clock = match rng.below(8) {
-                0 => "23:59:60".to_string(),
-                1 => "24:00:00".to_string(),
-                _ => format!(
-                    "{:02}:{:02}:{:02}",
-                    rng.below(24),
-                    rng.below(60),
-                    rng.below(60)
-                ),
-            };
+            let clock = rng.clock();
             let digits = format!("{:09}", rng.below(1_000_000_000));
             let fraction = match rng.below(3) {
                 0 => frac('.', &digits[..rng.below(10) as usize]),
@@ -3454,17 +3425,8 @@ mod tests {
             };
             let letter = *rng.pick(&["", "", "E", "I"]);
             let mut text = format!("{letter}{month:02}{day:02} {clock}{fraction}").into_bytes();
-            for _ in 0..rng.below(3).saturating_sub(1) {
-                let at = rng.below(text.len() as u64 + 1) as usize;
-                let b = *rng.pick(b"0123456789:. x");
-                match rng.below(3) {
-                    0 if at < text.len() => text[at] = b,
-                    1 if at < text.len() => {
-                        text.remove(at);
-                    }
-                    _ => text.insert(at, b),
-                }
-            }
+            let times = rng.below(3).saturating_sub(1);
+            rng.mutate(&mut text, b"0123456789:. x", times);
             let reference = *rng.pick(&references);
             let start = letter.len();
             let general = klog_general(&text, start, reference);
@@ -3552,17 +3514,8 @@ mod tests {
                 )
                 .into_bytes(),
             };
-            for _ in 0..rng.below(3) {
-                let at = rng.below(text.len() as u64 + 1) as usize;
-                let b = *rng.pick(alphabet);
-                match rng.below(3) {
-                    0 if at < text.len() => text[at] = b,
-                    1 if at < text.len() => {
-                        text.remove(at);
-                    }
-                    _ => text.insert(at, b),
-                }
-            }
+            let times = rng.below(3);
+            rng.mutate(&mut text, alphabet, times);
             match (text.get(2), text.get(4)) {
                 (_, Some(&separator @ (b'-' | b'/'))) => assert_eq!(
                     iso(&text, separator),
