@@ -67,9 +67,11 @@
 //! A value is read left to right with no backtracking: work is linear in
 //! its length, and most hostile values are refused within a few bytes (a
 //! fraction stops at its tenth digit, an epoch at its twentieth). The ISO
-//! and CLF heads (19 and 20 bytes), `asctime` with a year and syslog's
-//! stamp are checked eight bytes at a time; only a value that fails that
-//! check is read again, byte by byte, to say what is wrong and where.
+//! and CLF heads (19 and 20 bytes) are checked eight bytes at a time, and
+//! the commonest values (RFC 3339 in UTC to the second, millisecond or
+//! microsecond, klog's header time, `asctime` with a year and syslog's
+//! stamp) are read whole that way; only a value that fails those checks
+//! is read again, byte by byte, to say what is wrong and where.
 //! Nothing allocates.
 //!
 //! Cost: a few hundred wasm instructions per value (the unit of
@@ -626,9 +628,9 @@ const KLOG_MICROS: Shape = Shape::new(b"9.999999");
 
 /// klog's header time as klog writes it, `MMDD HH:MM:SS.uuuuuu` from
 /// `start`, read with three word tests and no cursor, in the year nearest
-/// the reference. `None` for anything else, an error included: [`klog`]'s
-/// /// reads it ([`klog_general`]), and says why when it is wrong. Whatever
-/// this reads, that reads the same.
+/// the reference. `None` for anything else, an error included: the
+/// general path reads it ([`klog_general`]), and says why when it is
+/// wrong. Whatever this reads, that reads the same.
 #[inline(always)]
 fn klog_at_once(text: &[u8], start: usize, reference: Timestamp) -> Option<Timestamp> {
     if text.len() != start + 20 {
