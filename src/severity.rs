@@ -561,48 +561,50 @@ fn non_letters(word: u64) -> u64 {
 /// For each word length up to [`LONGEST_WORD`], the first letters (bit 0
 /// for `a`) of the level words of that length that may stand as a sign in
 /// free text: most words that are no level word fail this test and are
-/// never looked up. (Built at compile time, where an index out of bounds
-/// is a build error, not a panic.)
+/// never looked up. Built at compile time from the keys that
+/// [`word_level`] marks as signs (a key holds the word's length and its
+/// letters in lower case, the first in the low byte), where an index out
+/// of bounds is a build error, not a panic.
 #[allow(clippy::indexing_slicing)]
 const FIRST_LETTERS: [u32; LONGEST_WORD + 1] = {
-    const SIGNS: [&[u8]; 31] = [
-        b"trace",
-        b"trac",
-        b"trce",
-        b"trc",
-        b"debug",
-        b"debu",
-        b"dbug",
-        b"dbg",
-        b"info",
-        b"inf",
-        b"informational",
-        b"notice",
-        b"warning",
-        b"warn",
-        b"wrn",
-        b"error",
-        b"erro",
-        b"eror",
-        b"err",
-        b"fail",
-        b"severe",
-        b"critical",
-        b"crit",
-        b"fatal",
-        b"fata",
-        b"panic",
-        b"pani",
-        b"dpanic",
-        b"alert",
-        b"emergency",
-        b"emerg",
+    const SIGNS: [Key; 31] = [
+        TRACE,
+        TRAC,
+        TRCE,
+        TRC,
+        DEBUG,
+        DEBU,
+        DBUG,
+        DBG,
+        INFO,
+        INF,
+        INFORMATIONAL,
+        NOTICE,
+        WARNING,
+        WARN,
+        WRN,
+        ERROR,
+        ERRO,
+        EROR,
+        ERR,
+        FAIL,
+        SEVERE,
+        CRITICAL,
+        CRIT,
+        FATAL,
+        FATA,
+        PANIC,
+        PANI,
+        DPANIC,
+        ALERT,
+        EMERGENCY,
+        EMERG,
     ];
     let mut table = [0u32; LONGEST_WORD + 1];
     let mut i = 0;
     while i < SIGNS.len() {
-        let word = SIGNS[i];
-        table[word.len()] |= 1 << (word[0] - b'a');
+        let (len, packed) = SIGNS[i];
+        table[len] |= 1 << ((packed & 0xff) as u8 - b'a');
         i += 1;
     }
     table
