@@ -235,33 +235,39 @@ impl<'b> Out<'b> {
     /// Writes `t` as RFC 3339 text: copied from where the same time was
     /// written last in this record, or rendered.
     fn time(&mut self, t: Timestamp) {
-        if let Some((last, at)) = self.last_time
-            && last == t
-        {
-            let len = t.rfc3339_len();
-            let end = self.pos + len;
-            if at + len <= self.pos && end <= self.buf.len() {
-                self.buf.copy_within(at..at + len, self.pos);
-                self.pos = end;
-                return;
-            }
-        }
-        // Rendered in place, over the old bytes: no zeroed scratch array
-        // to fill and copy from.
         let end = self.pos + RFC3339_MAX;
         if self.buf.len() < end {
             self.buf.resize(end, 0);
         }
-        let Some(dst) = self
+        self.pos += self.time_at(t, self.pos);
+    }
+
+    /// Writes `t` at `start`, where the buffer holds at least
+    /// [`RFC3339_MAX`] bytes, and returns its length: copied from where
+    /// the same time was written last in this record (a parser's own time,
+    /// then the normalised one), or rendered in place, over the old bytes,
+    /// with no zeroed scratch array to fill and copy from.
+    #[inline(always)]
+    fn time_at(&mut self, t: Timestamp, start: usize) -> usize {
+        let len = t.rfc3339_len();
+        if let Some((last, at)) = self.last_time
+            && last == t
+            && at + len <= start
+            && start + len <= self.buf.len()
+        {
+            self.buf.copy_within(at..at + len, start);
+            return len;
+        }
+        let Some(room) = self
             .buf
-            .get_mut(self.pos..end)
+            .get_mut(start..)
             .and_then(|room| room.first_chunk_mut::<RFC3339_MAX>())
         else {
-            return;
+            return 0;
         };
-        let len = t.rfc3339_into(dst);
-        self.last_time = Some((t, self.pos));
-        self.pos += len;
+        let len = t.rfc3339_into(room);
+        self.last_time = Some((t, start));
+        len
     }
 
     /// One member whose value is a time, as [`Out::values`] writes a
@@ -280,11 +286,7 @@ impl<'b> Out<'b> {
         if self.buf.len() < end {
             self.buf.resize(end, 0);
         }
-        let Some((open, rest)) = self
-            .buf
-            .get_mut(self.pos..end)
-            .and_then(|dst| dst.split_at_mut_checked(head))
-        else {
+        let Some(open) = self.buf.get_mut(self.pos..start) else {
             return;
         };
         let (comma_at, open) = open.split_at_mut(comma);
@@ -300,22 +302,7 @@ impl<'b> Out<'b> {
                 *tail = *b"\":\"";
             }
         }
-        let len = match self.last_time {
-            // Before `pos`, and `start + len` is within `end`.
-            Some((last, at)) if last == t && at + t.rfc3339_len() <= self.pos => {
-                let len = t.rfc3339_len();
-                self.buf.copy_within(at..at + len, start);
-                len
-            }
-            _ => {
-                let Some(room) = rest.first_chunk_mut::<RFC3339_MAX>() else {
-                    return;
-                };
-                let len = t.rfc3339_into(room);
-                self.last_time = Some((t, start));
-                len
-            }
-        };
+        let len = self.time_at(t, start);
         if let Some(quote) = self.buf.get_mut(start + len) {
             *quote = b'"';
         }
