@@ -132,12 +132,22 @@ fn ingress_line(rng: &mut Rng) -> String {
     )
 }
 
+/// The `time` of every record here, as docker's json-file driver writes it.
+const DOCKER_TIME: &str = "2026-11-27T08:10:00.123456789Z";
+
+/// The record time fluent-bit passes with each record: tail's stock
+/// `docker` parser reads it from the record's `time` (`Time_Key time`).
+/// It is the year klog and syslog times are placed in.
+fn record_time() -> (u32, u32) {
+    rosetta_host::tail::parse_time(DOCKER_TIME.as_bytes(), false).expect("a docker time")
+}
+
 /// A record as fluent-bit's tail input with the docker parser hands it on.
 fn docker_record(line: &str) -> Vec<u8> {
     let body = Body::map([
         ("log", Body::str(&format!("{line}\n"))),
         ("stream", Body::str("stdout")),
-        ("time", Body::str("2026-11-27T08:10:00.123456789Z")),
+        ("time", Body::str(DOCKER_TIME)),
     ]);
     to_fluent_bit_json(&body)
 }
@@ -169,7 +179,8 @@ fn host(function: &str, tag: &str, toml: Option<&str>, per_byte: bool) -> Host {
     }];
     let mut host = Host::new(config).expect("the module loads (run `make build` first)");
     // The first call loads the configuration; keep it out of the figures.
-    host.filter(tag, 0, 0, b"{}");
+    let (sec, nsec) = record_time();
+    host.filter(tag, sec, nsec, b"{}");
     host
 }
 
@@ -196,9 +207,10 @@ fn run_counting(
     per_byte: bool,
 ) -> Run {
     let mut host = host(function, tag, toml, per_byte);
+    let (sec, nsec) = record_time();
     let (mut total, mut max, mut bytes_in, mut bytes_out, mut kept) = (0u64, 0u64, 0, 0, 0);
     for record in records {
-        let outcome = host.filter(tag, 0, 0, record);
+        let outcome = host.filter(tag, sec, nsec, record);
         total += outcome.fuel;
         max = max.max(outcome.fuel);
         bytes_in += record.len();
@@ -719,7 +731,8 @@ fn native_rosetta(c: &Corpus, rounds: usize) -> f64 {
         "rosetta_nginx_ingress" => rosetta::filter::Entry::NginxIngress,
         _ => rosetta::filter::Entry::Filter,
     };
-    let time = rosetta::time::Timestamp::new(1_795_767_000, 0, 0).expect("a time");
+    let (sec, nsec) = record_time();
+    let time = rosetta::time::Timestamp::new(i64::from(sec), nsec, 9).expect("a time");
     let mut buf = Vec::new();
     let start = Instant::now();
     for _ in 0..rounds {
