@@ -393,7 +393,7 @@ pub struct Config {
     /// Normalise each record's time.
     pub normalise_time: bool,
     /// The key of the normalised time.
-    pub time_key: String,
+    pub time_key: TimeKey,
     /// Write normalised levels.
     pub levels: bool,
     /// Write message templates.
@@ -412,6 +412,38 @@ pub struct Config {
     pub parsers: Vec<ParserDecl>,
     /// Rate limits over every record of the filter instance (`[[limit]]`).
     pub limits: Vec<LimitSpec>,
+}
+
+/// The key the normalised time is written under, kept with the text that
+/// goes before every time written under it, `,"<key>":"`, so that a
+/// record's time member is one copy and the time. The key has no quote,
+/// backslash or control character (see `Loader::record_key`): it is its
+/// own JSON string content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeKey {
+    key: String,
+    head: Vec<u8>,
+}
+
+impl TimeKey {
+    /// `key`, which the caller has checked as a record key.
+    pub fn new(key: &str) -> TimeKey {
+        let head = [b",\"", key.as_bytes(), b"\":\""].concat();
+        TimeKey {
+            key: key.to_string(),
+            head,
+        }
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+
+    /// `,"<key>":"`: what goes before the time, the comma included.
+    pub fn member_head(&self) -> &[u8] {
+        &self.head
+    }
 }
 
 impl Default for Config {
@@ -434,7 +466,7 @@ impl Config {
             annotations: true,
             merge_key: "log_processed".to_string(),
             normalise_time: true,
-            time_key: "timestamp".to_string(),
+            time_key: TimeKey::new("timestamp"),
             levels: true,
             templates: true,
             tag_prefix: "kube.".to_string(),
@@ -837,7 +869,7 @@ impl Config {
                 "normalise_time" => config.normalise_time = loader.boolean(&decl, entry)?,
                 "levels" => config.levels = loader.boolean(&decl, entry)?,
                 "templates" => config.templates = loader.boolean(&decl, entry)?,
-                "time_key" => config.time_key = loader.record_key(&decl, entry)?,
+                "time_key" => config.time_key = TimeKey::new(&loader.record_key(&decl, entry)?),
                 "wasm_stack_size" => config.wasm_stack_size = loader.size(&decl, entry)?,
                 "schema" => {
                     config.schema =

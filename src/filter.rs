@@ -1472,7 +1472,7 @@ fn write_parsed(
         (_, None) => write_fields(&mut out, got, config.schema),
     }
     match (got.meant.when, time_key) {
-        (Some(Found::Time(t)), Some(key)) => out.time_member(key.as_bytes(), t),
+        (Some(Found::Time(t)), Some(_)) => out.time_member(config.time_key.member_head(), t),
         (Some(Found::Unreadable { field, why }), _) => out.str(
             keys::REASON,
             &format!("time: '{field}' is not a time: {why}"),
