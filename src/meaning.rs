@@ -33,7 +33,7 @@
 //! structured records with no free text, and get none.
 
 use crate::formats::auto::Parsed;
-use crate::formats::{Fields, Pairs, Value, names_bits};
+use crate::formats::{Fields, Hint, Pairs, Value, names_bits};
 use crate::record::{self, Kind, Member};
 use crate::severity::{self, Level};
 use crate::time::Timestamp;
@@ -146,6 +146,13 @@ fn lookup<'a>(
     }
 }
 
+thread_local! {
+    /// Where each of [`STATUS_FIELDS`] was found last: an access log's
+    /// status sits at the same place in most of its lines (see
+    /// [`Fields::get_hinted`]). The module runs on one thread.
+    static STATUS_HINTS: [Hint; 3] = const { [Hint::new(), Hint::new(), Hint::new()] };
+}
+
 /// Whether the parser read an access log: structured, with a status and
 /// no free text, so that its level comes from the status at once.
 fn is_access_log(parsed: Parsed<'_>) -> bool {
@@ -163,12 +170,14 @@ pub fn level_of<'a>(
     scratch: &mut Vec<Member<'a>>,
 ) -> Option<Level> {
     if is_access_log(parsed) {
-        return STATUS_FIELDS
-            .iter()
-            .find_map(|name| match fields.get(name) {
-                Some(Value::Int(code)) => severity::from_status(code),
-                _ => None,
-            });
+        return STATUS_HINTS.with(|hints| {
+            STATUS_FIELDS.iter().zip(hints).find_map(|(name, hint)| {
+                match fields.get_hinted_if_held(name, hint) {
+                    Some(Value::Int(code)) => severity::from_status(*code),
+                    _ => None,
+                }
+            })
+        });
     }
     let klog = matches!(parsed, Parsed::Fields(f) if f == crate::formats::klog::KLOG);
     if may_hold(parsed, fields, pairs, LEVEL_BITS) {
@@ -414,6 +423,51 @@ mod tests {
                 got
             );
             assert_eq!(level_of(parsed, &fields, &none, &mut scratch), level);
+        }
+    }
+
+    /// An access log's level comes from its status wherever the status
+    /// sits, record after record, as a plain lookup finds it: the hints
+    /// that remember where it was never answer for another layout.
+    #[test]
+    fn status_level_follows_every_layout() {
+        const NAMES: [&str; 6] = ["host", "user", "method", "path", "size", "agent"];
+        let mut next = crate::test_rng::xorshift(0x57a7_0500_0000_0001);
+        let mut fields = Fields::new();
+        for _ in 0..20_000 {
+            let r = next();
+            fields.clear();
+            let before = (r % 5) as usize;
+            for name in NAMES.iter().take(before) {
+                fields.push(name, Value::Text(b"x"));
+            }
+            // No status, one of them, or two (the first in STATUS_FIELDS
+            // that says a level wins), each a number or text.
+            let code = [0i64, 99, 200, 302, 404, 503, 600][(r >> 8) as usize % 7];
+            let status = |shift: u32| match (r >> shift) % 3 {
+                0 => Value::Int(code),
+                1 => Value::Int(code + 100),
+                _ => Value::Text(b"200"),
+            };
+            let which = (r >> 16) % 4;
+            if which & 1 == 1 {
+                fields.push("status", status(20));
+            }
+            for name in NAMES.iter().skip(before).take((r >> 24) as usize % 3) {
+                fields.push(name, Value::Text(b"y"));
+            }
+            if which & 2 == 2 {
+                fields.push("code", status(28));
+            }
+            let want = STATUS_FIELDS
+                .iter()
+                .find_map(|name| match fields.get(name) {
+                    Some(Value::Int(code)) => severity::from_status(code),
+                    _ => None,
+                });
+            let parsed = Parsed::Fields("apache");
+            let got = level_of(parsed, &fields, &Pairs::new(), &mut Vec::new());
+            assert_eq!(got, want, "{:?}", fields.as_slice());
         }
     }
 }

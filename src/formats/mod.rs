@@ -82,6 +82,16 @@ pub struct Hint {
     places: [Cell<(usize, u32)>; HINT_PLACES],
 }
 
+impl Hint {
+    /// A hint that knows nothing yet, for a constant.
+    pub const fn new() -> Hint {
+        Hint {
+            asked: Cell::new(0),
+            places: [const { Cell::new((0, 0)) }; HINT_PLACES],
+        }
+    }
+}
+
 /// How many places a [`Hint`] remembers.
 const HINT_PLACES: usize = 8;
 
@@ -212,6 +222,18 @@ impl<'a> Fields<'a> {
             return Some(v);
         }
         self.list.get(self.find_hinted(name, hint)).map(|(_, v)| v)
+    }
+
+    /// [`Fields::get_hinted`] behind the names' filter: a name no field
+    /// can have is answered at once, without the hint, for lookups that
+    /// often ask for a name the record lacks.
+    #[inline(always)]
+    pub fn get_hinted_if_held(&self, name: &str, hint: &Hint) -> Option<&Value<'a>> {
+        let (a, b) = name_bits(name.as_bytes());
+        if self.names.0 & a == 0 || self.names.1 & b == 0 {
+            return None;
+        }
+        self.get_hinted(name, hint)
     }
 
     /// The rest of [`Fields::get_hinted`], when the field is not where
