@@ -62,11 +62,11 @@ fn sources() -> Vec<Source> {
         .collect()
 }
 
-/// The n-th record: a line of the examples with its digits varied by `n`,
-/// or, one in a hundred, a hostile access-log line.
 /// The `time` of every record, as docker's json-file driver writes it.
 const DOCKER_TIME: &str = "2026-11-27T08:10:00.100Z";
 
+/// The n-th record: a line of the examples with its digits varied by `n`,
+/// or, one in a hundred, a hostile access-log line.
 fn record(n: u64, sources: &[Source]) -> (String, Vec<u8>) {
     let source = &sources[(n % sources.len() as u64) as usize];
     let (line, stream) =

@@ -239,16 +239,18 @@ impl<'b> Out<'b> {
         if self.buf.len() < end {
             self.buf.resize(end, 0);
         }
-        self.pos += self.time_at(t, self.pos);
+        self.pos += self.time_at(t, self.pos, true);
     }
 
     /// Writes `t` at `start`, where the buffer holds at least
     /// [`RFC3339_MAX`] bytes, and returns its length: copied from where
     /// the same time was written last in this record (a parser's own time,
     /// then the normalised one), or rendered in place, over the old bytes,
-    /// with no zeroed scratch array to fill and copy from.
+    /// with no zeroed scratch array to fill and copy from. A rendered time
+    /// is remembered when `remember` (a constant in each caller): the
+    /// record's last time need not be.
     #[inline(always)]
-    fn time_at(&mut self, t: Timestamp, start: usize) -> usize {
+    fn time_at(&mut self, t: Timestamp, start: usize, remember: bool) -> usize {
         let len = t.rfc3339_len();
         if let Some((last, at)) = self.last_time
             && last == t
@@ -266,7 +268,9 @@ impl<'b> Out<'b> {
             return 0;
         };
         let len = t.rfc3339_into(room);
-        self.last_time = Some((t, start));
+        if remember {
+            self.last_time = Some((t, start));
+        }
         len
     }
 
@@ -279,7 +283,8 @@ impl<'b> Out<'b> {
     /// writes it, and piece by piece it cost a check and a store per
     /// piece. The time is copied when the record already holds it (a
     /// parser's own, written with [`Out::values`]), else rendered in
-    /// place; it is the record's last time, so where it went is not kept.
+    /// place; it is the record's last time, so where it went is not kept
+    /// (see [`Out::time_at`]).
     pub fn time_member(&mut self, head: &[u8], t: Timestamp) {
         let head = head.get(usize::from(!self.comma)..).unwrap_or_default();
         let start = self.pos + head.len();
@@ -290,18 +295,7 @@ impl<'b> Out<'b> {
         if let Some(dst) = self.buf.get_mut(self.pos..start) {
             dst.copy_from_slice(head);
         }
-        let len = match self.last_time {
-            Some((last, at)) if last == t && at + t.rfc3339_len() <= start => {
-                let len = t.rfc3339_len();
-                self.buf.copy_within(at..at + len, start);
-                len
-            }
-            _ => self
-                .buf
-                .get_mut(start..)
-                .and_then(|room| room.first_chunk_mut::<RFC3339_MAX>())
-                .map_or(0, |room| t.rfc3339_into(room)),
-        };
+        let len = self.time_at(t, start, false);
         if let Some(quote) = self.buf.get_mut(start + len) {
             *quote = b'"';
         }
