@@ -817,9 +817,9 @@ mod tests {
 
     /// A time member written as one piece comes out as its rendering
     /// written as a text member: first or not, with or without a
-    /// fraction, after the same time was written in the record or not,
-    /// over a buffer that holds more or fewer bytes of an earlier record
-    /// than it needs.
+    /// fraction, after the same time or another was written in the record
+    /// or after none, over a buffer that holds more or fewer bytes of an
+    /// earlier record than it needs.
     #[test]
     fn time_member_matches_its_rendering_as_text() {
         let mut next = crate::test_rng::xorshift(0x71de_5eed_0000_0003);

@@ -229,8 +229,7 @@ impl<'a> Fields<'a> {
     /// often ask for a name the record lacks.
     #[inline(always)]
     pub fn get_hinted_if_held(&self, name: &str, hint: &Hint) -> Option<&Value<'a>> {
-        let (a, b) = name_bits(name.as_bytes());
-        if self.names.0 & a == 0 || self.names.1 & b == 0 {
+        if !self.may_hold_any(name_bits(name.as_bytes())) {
             return None;
         }
         self.get_hinted(name, hint)
