@@ -1580,7 +1580,7 @@ fn repeats(out: &mut Vec<u8>, last_end: usize, mask: &[u8]) -> bool {
     let Some(prefix) = out.get(last_end + sep..len) else {
         return false;
     };
-    if prefix.len() > 16 || prefix.iter().any(|&b| matches!(b, b' ' | b',')) {
+    if prefix.len() > 16 || prefix.iter().rev().any(|&b| matches!(b, b' ' | b',')) {
         return false;
     }
     let Some(item) = last_end.checked_sub(mask.len() + prefix.len()) else {
