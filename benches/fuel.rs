@@ -436,6 +436,114 @@ fn templating_table(sets: &[(&str, Vec<String>)]) {
     println!();
 }
 
+/// What one variable part of each kind adds to a message's templating:
+/// messages of 32 plain words (about 200 bytes), and the same messages with
+/// eight of their words (every third from the third) replaced by parts of
+/// one kind. The difference over the plain messages, divided by eight, is
+/// what a part costs: finding it, classifying it, writing its mask, and
+/// its own bytes.
+fn part_cost_table() {
+    const WORDS: &[&str] = &[
+        "the",
+        "request",
+        "was",
+        "sent",
+        "to",
+        "upstream",
+        "service",
+        "after",
+        "waiting",
+        "for",
+        "connection",
+        "pool",
+        "and",
+        "retry",
+        "budget",
+        "while",
+        "cache",
+        "refill",
+        "finished",
+    ];
+    type Part = fn(&mut Rng) -> String;
+    let kinds: [(&str, Option<Part>); 7] = [
+        ("plain words, no variable part", None),
+        ("a number (`48213`)", Some(|r| r.below(100_000).to_string())),
+        (
+            "an IPv4 address (`10.44.7.19`)",
+            Some(|r| format!("10.{}.{}.{}", r.below(255), r.below(255), r.below(255))),
+        ),
+        (
+            "a UUID",
+            Some(|r| {
+                format!(
+                    "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+                    r.next() as u32,
+                    r.next() as u16,
+                    r.below(0xfff),
+                    r.below(0xfff),
+                    r.next() & 0xffff_ffff_ffff
+                )
+            }),
+        ),
+        (
+            "a duration (`1874ms`)",
+            Some(|r| format!("{}ms", r.below(5000))),
+        ),
+        (
+            "a `key=value` pair (`user_id=77483`)",
+            Some(|r| format!("user_id={}", r.below(100_000))),
+        ),
+        (
+            "a quoted value (`'orders-7'`)",
+            Some(|r| format!("'orders-{}'", r.below(10))),
+        ),
+    ];
+    println!(
+        "## Templating: what one variable part adds (JSON lines, `auto`, time and level on)\n"
+    );
+    println!(
+        "| messages: 32 words, eight of them replaced by | mean bytes | templating adds per message | per variable part |"
+    );
+    println!("|---|---|---|---|");
+    let mut base = 0.0;
+    for (name, part) in kinds {
+        // The same words for every kind, so that only the parts differ.
+        let mut words = Rng(0x5eed_1234_abcd_0005);
+        let mut values = Rng(0x5eed_1234_abcd_0006);
+        let mut levels = Rng(0x5eed_1234_abcd_0007);
+        let messages: Vec<String> = (0..4_000)
+            .map(|_| {
+                let mut message: Vec<String> =
+                    (0..32).map(|_| words.pick(WORDS).to_string()).collect();
+                if let Some(part) = part {
+                    for k in 0..8 {
+                        message[2 + 3 * k] = part(&mut values);
+                    }
+                }
+                message.join(" ")
+            })
+            .collect();
+        let records: Vec<Vec<u8>> = messages
+            .iter()
+            .map(|m| docker_record(&json_line_with(&mut levels, m)))
+            .collect();
+        let mean = messages.iter().map(String::len).sum::<usize>() as f64 / messages.len() as f64;
+        let a = run("rosetta_filter", APP_TAG, Some(AUTO_NO_TEMPLATES), &records);
+        let b = run("rosetta_filter", APP_TAG, Some(AUTO), &records);
+        let added = b.fuel_mean - a.fuel_mean;
+        if part.is_none() {
+            base = added;
+            println!("| {name} | {mean:.0} | {added:.0} | - |");
+        } else {
+            println!(
+                "| {name} | {mean:.0} | {added:.0} | {:+.0} |",
+                (added - base) / 8.0
+            );
+        }
+    }
+    println!();
+}
+
 /// One JSON application line carrying [`message`].
 fn json_app_line(rng: &mut Rng) -> String {
     let level = ["info", "info", "warn", "error"][rng.below(4) as usize];
@@ -1067,5 +1175,6 @@ fn main() {
             loghub_messages(),
         ),
     ]);
+    part_cost_table();
     linear_table();
 }
