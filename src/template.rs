@@ -852,9 +852,11 @@ impl<'m> Walk<'m, '_> {
             mask,
             suffix,
         } = if start == p {
-            plain_number(text, start, prev).unwrap_or_else(|| classify(text, start, self.floor))
+            let digits = digit_run(text, start);
+            plain_number_at(text, start, digits, prev)
+                .unwrap_or_else(|| classify(text, start, self.floor, Some(digits)))
         } else {
-            classify(text, start, self.floor)
+            classify(text, start, self.floor, None)
         };
         if self.code.is_none()
             && suffix == end
@@ -1085,9 +1087,14 @@ fn number_edge(b: u8) -> u8 {
 /// month name). `prev` is the byte before the digits, or 0 when they
 /// start at the floor, where nothing before them counts (0 has no edge
 /// bits).
-#[inline(always)]
+#[cfg(test)]
 fn plain_number(text: &[u8], start: usize, prev: u8) -> Option<Token> {
-    let end = digit_run(text, start);
+    plain_number_at(text, start, digit_run(text, start), prev)
+}
+
+/// [`plain_number`] with the end of the digits (`end`) already found.
+#[inline(always)]
+fn plain_number_at(text: &[u8], start: usize, end: usize, prev: u8) -> Option<Token> {
     let next = byte(text, end);
     if number_edge(next) & STOPS_AFTER != 0 || number_edge(prev) & STOPS_BEFORE != 0 {
         return None;
@@ -1113,9 +1120,23 @@ fn plain_number(text: &[u8], start: usize, prev: u8) -> Option<Token> {
 }
 
 /// Classifies the word that starts at `start` (and holds a digit), in the
-/// order of the module doc's table.
-fn classify(text: &[u8], start: usize, floor: usize) -> Token {
-    let Word { end, digits } = word(text, start);
+/// order of the module doc's table. `digits` is where the digits that
+/// start the word end, when the caller found that already.
+fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> Token {
+    let Word { end, digits } = match digits {
+        // Digits followed by no word byte are the whole word (the `-` of
+        // `_-` follows a `_`, never a digit); after a word byte, the word
+        // goes on from there.
+        Some(digits) if is(text, digits, WORD) => Word {
+            end: word(text, digits).end,
+            digits,
+        },
+        Some(digits) => Word {
+            end: digits,
+            digits,
+        },
+        None => word(text, start),
+    };
     let len = end - start;
     let all_digits = digits == end;
     let next = byte(text, end);
@@ -3091,6 +3112,30 @@ mod tests {
     /// A token's fields, to compare two.
     fn parts(token: Option<Token>) -> Option<(usize, usize, Mask, usize)> {
         token.map(|t| (t.from, t.end, t.mask, t.suffix))
+    }
+
+    /// [`classify`] told where a word's leading digits end gives the
+    /// token it finds by itself.
+    #[test]
+    fn classify_with_known_digits_matches() {
+        const ALPHABET: &[u8] = b"0123456789abcdefxX_-.:/ msKBZT'";
+        let mut next = crate::test_rng::xorshift(0x2c1a_55f1_0e77_0004);
+        let mut text = Vec::new();
+        for _ in 0..100_000 {
+            let len = 1 + (next() % 40) as usize;
+            text.clear();
+            text.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+            for start in 0..len {
+                if !is(&text, start, DIGIT) || (start > 0 && is(&text, start - 1, WORD)) {
+                    continue;
+                }
+                for floor in [0, start] {
+                    let known = classify(&text, start, floor, Some(digit_run(&text, start)));
+                    let found = classify(&text, start, floor, None);
+                    assert_eq!(parts(Some(known)), parts(Some(found)), "{text:?} {start}");
+                }
+            }
+        }
     }
 
     /// [`plain_number`] agrees with the comparison chains it replaced for
