@@ -1232,7 +1232,10 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
             let group = at + 1;
             let digits_end = group_digits(text, group);
             let next = if is(text, digits_end, WORD) {
-                word(text, group)
+                Word {
+                    end: word(text, digits_end).end,
+                    digits: digits_end,
+                }
             } else {
                 Word {
                     end: digits_end,
@@ -1241,7 +1244,7 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
             };
             at = next.end;
             if next.digits != next.end {
-                let mut token = unit_token(text, group, at);
+                let mut token = unit_token(text, group, at, digits_end);
                 token.from = if token.mask == Mask::Id {
                     start
                 } else {
@@ -1255,7 +1258,7 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
         }
         return span(signed, at, Mask::Num);
     }
-    let mut token = unit_token(text, start, end);
+    let mut token = unit_token(text, start, end, digits);
     if token.mask != Mask::Id {
         token.from = signed;
     }
@@ -1673,30 +1676,53 @@ fn repeats(out: &mut Vec<u8>, last_end: usize, mask: &[u8]) -> bool {
 }
 
 /// A word `[start, end)` that starts with a digit and has letters: a
-/// duration, a number with a unit, or an id.
-fn unit_token(text: &[u8], start: usize, end: usize) -> Token {
+/// duration, a number with a unit, or an id. Its leading digits end at
+/// `digits`.
+fn unit_token(text: &[u8], start: usize, end: usize, digits: usize) -> Token {
     let token = |mask, suffix| Token {
         from: start,
         end,
         mask,
         suffix,
     };
-    if is_duration(text, start, end) {
+    if is_duration(text, end, digits) {
         return token(Mask::Duration, end);
     }
-    let digits_end = span_of(text, start, DIGIT);
-    if size_unit(text, digits_end) == Some(end) {
+    if size_unit(text, digits) == Some(end) {
         return token(Mask::Size, end);
     }
-    if span_of(text, digits_end, LETTER) == end {
-        return token(Mask::Num, digits_end);
+    if span_of(text, digits, LETTER) == end {
+        return token(Mask::Num, digits);
     }
     token(Mask::Id, end)
 }
 
-/// Whether `text[start..end]` is one or more `digits unit` pairs (`1h2m`,
-/// `030957s`, `500ms`).
-fn is_duration(text: &[u8], start: usize, end: usize) -> bool {
+/// Whether the word that ends at `end`, whose leading digits end at
+/// `digits`, is one or more `digits unit` pairs (`1h2m`, `030957s`,
+/// `500ms`).
+fn is_duration(text: &[u8], end: usize, digits: usize) -> bool {
+    let mut digits_end = digits;
+    loop {
+        let unit = match (byte(text, digits_end), byte(text, digits_end + 1)) {
+            (b'n' | b'u' | b'm', b's') => 2,
+            (b's' | b'm' | b'h' | b'd', _) => 1,
+            _ => return false,
+        };
+        let at = digits_end + unit;
+        if at >= end {
+            return at == end;
+        }
+        digits_end = span_of(text, at, DIGIT);
+        if digits_end == at {
+            return false;
+        }
+    }
+}
+
+/// [`is_duration`] as it was first written, from the word's start: the
+/// reference its test compares with.
+#[cfg(test)]
+fn is_duration_from_start(text: &[u8], start: usize, end: usize) -> bool {
     let mut at = start;
     let mut pairs = 0;
     while at < end {
@@ -3112,6 +3138,38 @@ mod tests {
     /// A token's fields, to compare two.
     fn parts(token: Option<Token>) -> Option<(usize, usize, Mask, usize)> {
         token.map(|t| (t.from, t.end, t.mask, t.suffix))
+    }
+
+    /// [`is_duration`], given where the leading digits end, agrees with
+    /// reading the pairs from the word's start.
+    #[test]
+    fn is_duration_matches_reading_from_the_start() {
+        const ALPHABET: &[u8] = b"0129nusmhdx_";
+        let mut next = crate::test_rng::xorshift(0x3d2c_9e01_77aa_0005);
+        let mut text = Vec::new();
+        let mut durations = 0;
+        for _ in 0..100_000 {
+            let len = 1 + (next() % 12) as usize;
+            text.clear();
+            text.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+            text.push(b' ');
+            for start in 0..len {
+                let digits = span_of(&text, start, DIGIT);
+                if digits == start {
+                    continue;
+                }
+                for end in digits + 1..=len {
+                    let expected = is_duration_from_start(&text, start, end);
+                    durations += usize::from(expected);
+                    assert_eq!(
+                        is_duration(&text, end, digits),
+                        expected,
+                        "{text:?} {start} {end}"
+                    );
+                }
+            }
+        }
+        assert!(durations > 1_000, "{durations}");
     }
 
     /// [`classify`] told where a word's leading digits end gives the
