@@ -902,9 +902,9 @@ struct Word {
 }
 
 /// Flags (`0x80`) of the bytes of `x` that belong to a word (ASCII letters
-/// and digits, `_`, non-ASCII bytes), and of its decimal digits.
+/// and digits, `_`, non-ASCII bytes).
 #[inline(always)]
-fn word_flags(x: u64) -> (u64, u64) {
+fn word_flags(x: u64) -> u64 {
     let low = x & LOW7;
     // Digits: 0x30..=0x39.
     let digit = low.wrapping_add(splat(0x50)) & !low.wrapping_add(splat(0x46)) & !x & HIGH;
@@ -912,14 +912,15 @@ fn word_flags(x: u64) -> (u64, u64) {
     let folded = low | splat(0x20);
     let letter = folded.wrapping_add(splat(0x1f)) & !folded.wrapping_add(splat(0x05));
     let underscore = zero_exact(x ^ splat(b'_'));
-    ((digit | letter | underscore | x) & HIGH, digit)
+    (digit | letter | underscore | x) & HIGH
 }
 
-/// The word that starts at `at`: letters, digits, `_`, non-ASCII bytes,
-/// and a `-` between `_` and a digit (`blk_-42`); eight bytes per step.
-fn word(text: &[u8], at: usize) -> Word {
+/// The end of the word that starts at `at`: letters, digits, `_`,
+/// non-ASCII bytes, and a `-` between `_` and a digit (`blk_-42`); eight
+/// bytes per step. Where its leading digits end is found apart, by the
+/// callers that need it: most already know.
+fn word_end(text: &[u8], at: usize) -> usize {
     let mut chunk_at = at;
-    let mut digits = None;
     loop {
         // The first byte that is not a word byte, from `chunk_at`.
         let end = match text
@@ -927,30 +928,15 @@ fn word(text: &[u8], at: usize) -> Word {
             .and_then(|rest| rest.first_chunk::<8>())
         {
             Some(chunk) => {
-                let (word, digit) = word_flags(u64::from_le_bytes(*chunk));
-                let other = !digit & HIGH;
-                if digits.is_none() && other != 0 {
-                    digits = Some(chunk_at + (other.trailing_zeros() / 8) as usize);
-                }
-                let stop = !word & HIGH;
+                let stop = !word_flags(u64::from_le_bytes(*chunk)) & HIGH;
                 if stop == 0 {
                     chunk_at += 8;
                     continue;
                 }
                 chunk_at + (stop.trailing_zeros() / 8) as usize
             }
-            None => {
-                // Fewer than eight bytes left: one at a time.
-                let rest = text.get(chunk_at..).unwrap_or_default();
-                if digits.is_none() {
-                    digits = Some(span_of(text, chunk_at, DIGIT));
-                }
-                chunk_at
-                    + rest
-                        .iter()
-                        .position(|&b| class(b) & WORD == 0)
-                        .unwrap_or(rest.len())
-            }
+            // Fewer than eight bytes left: one at a time.
+            None => span_of(text, chunk_at, WORD),
         };
         if byte(text, end) == b'-'
             && end > at
@@ -960,11 +946,7 @@ fn word(text: &[u8], at: usize) -> Word {
             chunk_at = end + 1;
             continue;
         }
-        let end = end.min(text.len());
-        return Word {
-            end,
-            digits: digits.unwrap_or(end).min(end),
-        };
+        return end.min(text.len());
     }
 }
 
@@ -1128,14 +1110,17 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
         // `_-` follows a `_`, never a digit); after a word byte, the word
         // goes on from there.
         Some(digits) if is(text, digits, WORD) => Word {
-            end: word(text, digits).end,
+            end: word_end(text, digits),
             digits,
         },
         Some(digits) => Word {
             end: digits,
             digits,
         },
-        None => word(text, start),
+        None => Word {
+            end: word_end(text, start),
+            digits: span_of(text, start, DIGIT),
+        },
     };
     let len = end - start;
     let all_digits = digits == end;
@@ -1233,7 +1218,7 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
             let digits_end = group_digits(text, group);
             let next = if is(text, digits_end, WORD) {
                 Word {
-                    end: word(text, digits_end).end,
+                    end: word_end(text, digits_end),
                     digits: digits_end,
                 }
             } else {
@@ -2641,12 +2626,7 @@ mod tests {
                     }
                     end
                 };
-                let found = word(&text, from);
-                assert_eq!(found.end, naive_end, "{text:?} from {from}");
-                let naive_word_digits = (from..naive_end)
-                    .find(|&i| !text[i].is_ascii_digit())
-                    .unwrap_or(naive_end);
-                assert_eq!(found.digits, naive_word_digits, "{text:?} from {from}");
+                assert_eq!(word_end(&text, from), naive_end, "{text:?} from {from}");
             }
         }
     }
