@@ -1145,7 +1145,8 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
     // Only the rows that need it ask whether the word is hex.
     let hex = || all_hex(text, start, end);
     // UUID, from its first group or (when that has no digit) a later one.
-    if len == 8 && next == b'-' && hex() && is_uuid(text, start) {
+    // `is_uuid` checks the first group's hex digits itself.
+    if len == 8 && next == b'-' && is_uuid(text, start) {
         return span(start, start + 36, Mask::Uuid);
     }
     if (len == 4 || len == 12) && prev == b'-' && hex() {
