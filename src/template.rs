@@ -1918,16 +1918,16 @@ struct Key {
 }
 
 /// The two-letter endings of the error-code keys that [`may_follow_key`]
-/// looks for, any case: those of `err`, `error`, `errno`, `code` and
-/// `status`, and of `exit` and `return` (never the key word itself, so
-/// [`key_before`] turns them down).
-const KEY_ENDINGS: [[u8; 2]; 7] = [*b"rr", *b"or", *b"no", *b"de", *b"us", *b"it", *b"rn"];
+/// looks for, any case: those of `err`, `error`, `errno`, the `code` keys
+/// and `status`, the words a value's own key can be (`exit` and `return`
+/// only come before `code` or `status`).
+const KEY_ENDINGS: [[u8; 2]; 5] = [*b"rr", *b"or", *b"no", *b"de", *b"us"];
 
 /// In [`KEY_TAIL`]: a byte that may separate a key from its value.
 const KEY_SEPARATOR: u16 = 0x80;
 
 /// Per byte, what [`may_follow_key`] asks of the bytes before a value:
-/// bit `k` (`k < 7`) when the byte, any case, is the first letter of
+/// bit `k` (`k < 5`) when the byte, any case, is the first letter of
 /// [`KEY_ENDINGS`]`[k]`, bit `8 + k` when it is the second, and
 /// [`KEY_SEPARATOR`] for ` `, `:`, `=` and `#`. Two bytes end a key
 /// exactly when the first's low bits meet the second's high bits.
@@ -2133,6 +2133,10 @@ fn is_code_name(value: &[u8]) -> bool {
 /// The error code of `key=value` (or `key = value`) when the `=` at `p`
 /// follows an error-code key.
 fn code_at_equals(text: &[u8], p: usize) -> Option<&[u8]> {
+    // Most `key=value` pairs have no error-code key: the cheap test first.
+    if !may_follow_key(text, p + 1) {
+        return None;
+    }
     let key = key_before(text, p + 1)?;
     let mut start = p + 1;
     let mut spaces = 0;
@@ -2848,7 +2852,63 @@ mod tests {
             return false;
         }
         let pair = [byte(text, at - 2) | 0x20, byte(text, at - 1) | 0x20];
-        matches!(&pair, b"rr" | b"or" | b"no" | b"de" | b"us" | b"it" | b"rn")
+        matches!(&pair, b"rr" | b"or" | b"no" | b"de" | b"us")
+    }
+
+    /// [`may_follow_key`] turns away no value that [`key_before`] finds a
+    /// key for: random keys (one word or two), near misses and separator
+    /// runs, any case, after random text, at every position.
+    #[test]
+    fn may_follow_key_passes_every_key() {
+        const FIRST: &[&str] = &["", "error ", "exit ", "return ", "for ", "x "];
+        const KEYS: &[&str] = &[
+            "err",
+            "error",
+            "errno",
+            "code",
+            "errcode",
+            "err_code",
+            "error_code",
+            "errorcode",
+            "exit_code",
+            "exitcode",
+            "status",
+            "exit",
+            "return",
+            "for",
+            "terror",
+            "codes",
+            "x",
+        ];
+        const SEPARATORS: &[&str] = &["", " ", "  ", ":", "=", "#", " : ", "  =  ", " # "];
+        const VALUES: &[&str] = &["12", "-3", "0x1f", "ENOENT", "x"];
+        let mut next = crate::test_rng::xorshift(0x6b0d_e11a_4f00_0006);
+        let mut pick = |parts: &[&'static str]| parts[(next() % parts.len() as u64) as usize];
+        let (mut text, mut keys) = (Vec::new(), 0);
+        for _ in 0..50_000 {
+            text.clear();
+            let key = [
+                pick(&["", "a", "1 "]),
+                pick(FIRST),
+                pick(KEYS),
+                pick(SEPARATORS),
+            ];
+            let upper = pick(&["", "", "u"]) == "u";
+            for part in key {
+                text.extend(
+                    part.bytes()
+                        .map(|b| if upper { b.to_ascii_uppercase() } else { b }),
+                );
+            }
+            text.extend_from_slice(pick(VALUES).as_bytes());
+            for value in 0..=text.len() {
+                if key_before(&text, value).is_some() {
+                    keys += 1;
+                    assert!(may_follow_key(&text, value), "{text:?} at {value}");
+                }
+            }
+        }
+        assert!(keys > 1_000, "{keys}");
     }
 
     /// [`may_follow_key`]'s table look-ups accept exactly what the byte
