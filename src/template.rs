@@ -1066,15 +1066,9 @@ fn number_edge(b: u8) -> u8 {
 /// that no table row other than "number" can claim (not followed by a
 /// letter, digit, `_`, `.`, `:`, `-`, `/`, or a space and a unit; not after
 /// `-`, `+` or `:`; and, for one or two digits, not next to what may be a
-/// month name). `prev` is the byte before the digits, or 0 when they
-/// start at the floor, where nothing before them counts (0 has no edge
-/// bits).
-#[cfg(test)]
-fn plain_number(text: &[u8], start: usize, prev: u8) -> Option<Token> {
-    plain_number_at(text, start, digit_run(text, start), prev)
-}
-
-/// [`plain_number`] with the end of the digits (`end`) already found.
+/// month name). The digits run from `start` to `end`; `prev` is the byte
+/// before them, or 0 when they start at the floor, where nothing before
+/// them counts (0 has no edge bits).
 #[inline(always)]
 fn plain_number_at(text: &[u8], start: usize, end: usize, prev: u8) -> Option<Token> {
     let next = byte(text, end);
@@ -1099,6 +1093,12 @@ fn plain_number_at(text: &[u8], start: usize, end: usize, prev: u8) -> Option<To
         mask: Mask::Num,
         suffix: end,
     })
+}
+
+/// [`plain_number_at`] with the digits found first, as its test calls it.
+#[cfg(test)]
+fn plain_number(text: &[u8], start: usize, prev: u8) -> Option<Token> {
+    plain_number_at(text, start, digit_run(text, start), prev)
 }
 
 /// Classifies the word that starts at `start` (and holds a digit), in the
@@ -1253,10 +1253,9 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
 
 /// The end of the IPv4 address at `start`, if one is there: four
 /// `.`-separated groups of one to three digits, each at most 255, not
-/// followed by a word byte or by `.` and a digit (a fifth group). One pass
-/// over its bytes: addresses are common in logs, and reading each group's
-/// digits, then the address again for the values, cost about three times
-/// as much.
+/// followed by a word byte or by `.` and a digit (a fifth group), in one
+/// pass over its bytes. The general number path, which reads each group
+/// and then the address again for its values, runs only when this fails.
 fn ipv4_end(text: &[u8], start: usize) -> Option<usize> {
     let mut at = start;
     for group in 0..4 {
