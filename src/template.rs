@@ -2237,6 +2237,12 @@ pub fn xxh64(data: &[u8], seed: u64) -> u64 {
 mod tests {
     use super::*;
 
+    /// Replaces `text` with `len` bytes drawn from `alphabet`.
+    fn draw(next: &mut impl FnMut() -> u64, alphabet: &[u8], len: usize, text: &mut Vec<u8>) {
+        text.clear();
+        text.extend((0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]));
+    }
+
     fn build(message: &str) -> (String, Option<String>) {
         let mut template = Template::new();
         let code = template.build(message.as_bytes());
@@ -2728,12 +2734,9 @@ mod tests {
         }
     }
 
-    /// [`digit_run`] stops at exactly the first byte that is not a digit:
-    /// every such byte, after none to nine digits, with every byte after it
-    /// (the word test's carries must not move the stop).
-    /// `value_end` finds what the byte loop it replaced finds: every byte
-    /// value after 0 to 17 value bytes (at every place in a word), and random texts dense with stops
-    /// and escapes (`\u` near the end included), from every start.
+    /// [`ipv4_end`] finds what the group rule it replaced finds: random
+    /// texts of digits, dots and word bytes from every digit, and named
+    /// addresses and near misses.
     #[test]
     fn ipv4_end_matches_the_group_rule() {
         // Mostly digits and dots, so that four-group shapes are common;
@@ -2744,8 +2747,7 @@ mod tests {
         let mut addresses = 0;
         for _ in 0..200_000 {
             let len = (next() % 20) as usize;
-            text.clear();
-            text.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+            draw(&mut next, ALPHABET, len, &mut text);
             for at in 0..len {
                 if !is(&text, at, DIGIT) {
                     continue;
@@ -2773,6 +2775,9 @@ mod tests {
         }
     }
 
+    /// `value_end` finds what the byte loop it replaced finds: every byte
+    /// value after 0 to 17 value bytes (at every place in a word), and random texts dense with stops
+    /// and escapes (`\u` near the end included), from every start.
     #[test]
     fn value_end_matches_the_byte_loop() {
         let mut text = Vec::new();
@@ -2791,8 +2796,7 @@ mod tests {
         let mut next = crate::test_rng::xorshift(0x7a1e_e4d0_0b5e_0001);
         for _ in 0..20_000 {
             let len = (next() % 24) as usize;
-            text.clear();
-            text.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+            draw(&mut next, ALPHABET, len, &mut text);
             for at in 0..=len {
                 assert_eq!(
                     value_end(&text, at),
@@ -2803,6 +2807,9 @@ mod tests {
         }
     }
 
+    /// [`digit_run`] stops at exactly the first byte that is not a digit:
+    /// every such byte, after none to nine digits, with every byte after it
+    /// (the word test's carries must not move the stop).
     #[test]
     fn digit_run_stops_at_every_other_byte() {
         let mut text = Vec::new();
@@ -3190,8 +3197,7 @@ mod tests {
         let mut durations = 0;
         for _ in 0..100_000 {
             let len = 1 + (next() % 12) as usize;
-            text.clear();
-            text.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+            draw(&mut next, ALPHABET, len, &mut text);
             text.push(b' ');
             for start in 0..len {
                 let digits = span_of(&text, start, DIGIT);
@@ -3221,8 +3227,7 @@ mod tests {
         let mut text = Vec::new();
         for _ in 0..100_000 {
             let len = 1 + (next() % 40) as usize;
-            text.clear();
-            text.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+            draw(&mut next, ALPHABET, len, &mut text);
             for start in 0..len {
                 if !is(&text, start, DIGIT) || (start > 0 && is(&text, start - 1, WORD)) {
                     continue;
