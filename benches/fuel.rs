@@ -409,6 +409,20 @@ fn loghub_messages() -> Vec<String> {
         .collect()
 }
 
+/// JSON lines whose `msg` is each of `messages` (levels drawn from `rng`),
+/// run without and with templates: the messages' mean length and both
+/// runs.
+fn templating_runs(messages: &[String], rng: &mut Rng) -> (f64, Run, Run) {
+    let records: Vec<Vec<u8>> = messages
+        .iter()
+        .map(|m| docker_record(&json_line_with(rng, m)))
+        .collect();
+    let mean = messages.iter().map(String::len).sum::<usize>() as f64 / messages.len() as f64;
+    let without = run("rosetta_filter", APP_TAG, Some(AUTO_NO_TEMPLATES), &records);
+    let with = run("rosetta_filter", APP_TAG, Some(AUTO), &records);
+    (mean, without, with)
+}
+
 /// What templating adds per message, and per 200 bytes of message, on
 /// JSON lines whose `msg` is each of `messages`.
 fn templating_table(sets: &[(&str, Vec<String>)]) {
@@ -417,13 +431,7 @@ fn templating_table(sets: &[(&str, Vec<String>)]) {
     println!("|---|---|---|---|---|---|---|");
     let mut rng = Rng(0x5eed_1234_abcd_0003);
     for (name, messages) in sets {
-        let records: Vec<Vec<u8>> = messages
-            .iter()
-            .map(|m| docker_record(&json_line_with(&mut rng, m)))
-            .collect();
-        let mean = messages.iter().map(String::len).sum::<usize>() as f64 / messages.len() as f64;
-        let a = run("rosetta_filter", APP_TAG, Some(AUTO_NO_TEMPLATES), &records);
-        let b = run("rosetta_filter", APP_TAG, Some(AUTO), &records);
+        let (mean, a, b) = templating_runs(messages, &mut rng);
         let added = b.fuel_mean - a.fuel_mean;
         println!(
             "| {name} | {} | {mean:.0} | {:.0} | {:.0} | {added:+.0} | {:.0} |",
@@ -523,13 +531,7 @@ fn part_cost_table() {
                 message.join(" ")
             })
             .collect();
-        let records: Vec<Vec<u8>> = messages
-            .iter()
-            .map(|m| docker_record(&json_line_with(&mut levels, m)))
-            .collect();
-        let mean = messages.iter().map(String::len).sum::<usize>() as f64 / messages.len() as f64;
-        let a = run("rosetta_filter", APP_TAG, Some(AUTO_NO_TEMPLATES), &records);
-        let b = run("rosetta_filter", APP_TAG, Some(AUTO), &records);
+        let (mean, a, b) = templating_runs(&messages, &mut levels);
         let added = b.fuel_mean - a.fuel_mean;
         if part.is_none() {
             base = added;
