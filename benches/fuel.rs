@@ -293,17 +293,22 @@ const AUTO: &str = "parsers = \"auto\"\n";
 const TAG: &str = "kube.shop.productpage.istio-proxy";
 const APP_TAG: &str = "kube.shop.orders.orders";
 
-/// A 200-byte-class message: free text with the variable parts a
-/// template masks (numbers, addresses, ids, durations, key=value pairs).
-fn message(rng: &mut Rng) -> String {
-    let id = format!(
+/// A random version-4 UUID.
+fn uuid(rng: &mut Rng) -> String {
+    format!(
         "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         rng.next() as u32,
         rng.next() as u16,
         rng.below(0xfff),
         rng.below(0xfff),
         rng.next() & 0xffff_ffff_ffff
-    );
+    )
+}
+
+/// A 200-byte-class message: free text with the variable parts a
+/// template masks (numbers, addresses, ids, durations, key=value pairs).
+fn message(rng: &mut Rng) -> String {
+    let id = uuid(rng);
     match rng.below(4) {
         0 => format!(
             "Failed to connect to upstream 10.44.{}.{}:9080 for request {id} after {} retries in {}ms: connection refused (errno=111) user_id={} path=/api/v1/products/{}/reviews",
@@ -480,19 +485,7 @@ fn part_cost_table() {
             "an IPv4 address (`10.44.7.19`)",
             Some(|r| format!("10.{}.{}.{}", r.below(255), r.below(255), r.below(255))),
         ),
-        (
-            "a UUID",
-            Some(|r| {
-                format!(
-                    "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                    r.next() as u32,
-                    r.next() as u16,
-                    r.below(0xfff),
-                    r.below(0xfff),
-                    r.next() & 0xffff_ffff_ffff
-                )
-            }),
-        ),
+        ("a UUID", Some(uuid)),
         (
             "a duration (`1874ms`)",
             Some(|r| format!("{}ms", r.below(5000))),
