@@ -1217,19 +1217,9 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
         while byte(text, at) == b'.' && is(text, at + 1, DIGIT) {
             let group = at + 1;
             let digits_end = group_digits(text, group);
-            let next = if is(text, digits_end, WORD) {
-                Word {
-                    end: word_end(text, digits_end),
-                    digits: digits_end,
-                }
-            } else {
-                Word {
-                    end: digits_end,
-                    digits: digits_end,
-                }
-            };
-            at = next.end;
-            if next.digits != next.end {
+            // A group that goes on past its digits carries a unit.
+            if is(text, digits_end, WORD) {
+                at = word_end(text, digits_end);
                 let mut token = unit_token(text, group, at, digits_end);
                 token.from = if token.mask == Mask::Id {
                     start
@@ -1238,6 +1228,7 @@ fn classify(text: &[u8], start: usize, floor: usize, digits: Option<usize>) -> T
                 };
                 return token;
             }
+            at = digits_end;
         }
         if let Some(size_end) = size_unit(text, at) {
             return span(signed, size_end, Mask::Size);
